@@ -1,0 +1,11 @@
+export { WireError, InternalError, DuplicateKeyError, isWireError } from './errors.ts';
+export { ok, err } from './result.ts';
+export type { Result } from './result.ts';
+export { systemClock, manualClock, epochSeconds } from './clock.ts';
+export type { Clock, ManualClock } from './clock.ts';
+export { cryptoRandom, isGuid, opaqueToken, timeOrderedId } from './ids.ts';
+export type { Random } from './ids.ts';
+export { createJsonLogger, silentLogger, captureLogger, redact } from './logger.ts';
+export type { Logger, LogFields, LogLevel } from './logger.ts';
+export { SETTINGS, configSchema, loadConfig, flagName, envName, ConfigError } from './config.ts';
+export type { Config, SettingKey } from './config.ts';

@@ -1,0 +1,254 @@
+import Database from 'better-sqlite3';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { DuplicateKeyError } from '../../core/errors.ts';
+import { sqliteMigrations } from '../migrations/index.ts';
+import type { ListOptions, NewRecord, RecordKeys, RecordStore, StoredRecord } from '../record-store.ts';
+import { listLimit } from '../record-store.ts';
+
+interface RecordRow {
+  kind: string;
+  id: string;
+  partition: string;
+  version: number;
+  data: string;
+  expires_at: number | null;
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  readonly filename: string;
+  readonly clock?: Clock;
+}
+
+/**
+ * The embedded adapter (better-sqlite3, WAL). better-sqlite3 is synchronous, so an async transaction
+ * must own the connection from BEGIN to COMMIT: every operation goes through one queue, and a
+ * transaction holds the queue while its work awaits. Across processes, BEGIN IMMEDIATE plus a busy
+ * timeout serialise writers.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
+  const clock = options.clock ?? systemClock;
+  const db = new Database(options.filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const sql = {
+    get: db.prepare<[string, string, number], RecordRow>(
+      'SELECT * FROM records WHERE kind = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    getAny: db.prepare<[string, string], RecordRow>('SELECT * FROM records WHERE kind = ? AND id = ?'),
+    insert: db.prepare(
+      'INSERT INTO records (kind, id, partition, version, data, expires_at) VALUES (?, ?, ?, 1, ?, ?)',
+    ),
+    update: db.prepare(
+      'UPDATE records SET data = ?, version = version + 1, expires_at = ? WHERE kind = ? AND id = ? AND version = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    deleteRow: db.prepare('DELETE FROM records WHERE kind = ? AND id = ?'),
+    uniqueOwner: db.prepare<[string, string], { id: string }>(
+      'SELECT id FROM unique_keys WHERE kind = ? AND key = ?',
+    ),
+    insertUnique: db.prepare('INSERT INTO unique_keys (kind, key, id) VALUES (?, ?, ?)'),
+    deleteUniques: db.prepare('DELETE FROM unique_keys WHERE kind = ? AND id = ?'),
+    insertIndex: db.prepare('INSERT OR IGNORE INTO index_keys (kind, key, id) VALUES (?, ?, ?)'),
+    deleteIndexes: db.prepare('DELETE FROM index_keys WHERE kind = ? AND id = ?'),
+    expired: db.prepare<[number], { kind: string; id: string }>(
+      'SELECT kind, id FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?',
+    ),
+  };
+
+  const toRecord = <T>(row: RecordRow): StoredRecord<T> => ({
+    kind: row.kind,
+    id: row.id,
+    partition: row.partition,
+    version: row.version,
+    data: JSON.parse(row.data) as T,
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
+  });
+
+  const removeRow = (kind: string, id: string) => {
+    sql.deleteRow.run(kind, id);
+    sql.deleteUniques.run(kind, id);
+    sql.deleteIndexes.run(kind, id);
+  };
+
+  const claimUniqueKeys = (kind: string, id: string, keys: readonly string[]) => {
+    for (const key of keys) {
+      const owner = sql.uniqueOwner.get(kind, key);
+      if (owner && owner.id !== id) {
+        // A key held by an expired record is free: the expired record goes.
+        if (sql.get.get(kind, owner.id, clock.now())) throw new DuplicateKeyError(kind, key);
+        removeRow(kind, owner.id);
+      }
+      if (!owner || owner.id !== id) sql.insertUnique.run(kind, key, id);
+    }
+  };
+
+  const writeIndexes = (kind: string, id: string, keys: readonly string[]) => {
+    for (const key of keys) sql.insertIndex.run(kind, key, id);
+  };
+
+  const listRows = (kind: string, options: ListOptions | undefined, join?: string): RecordRow[] => {
+    const where = ['r.kind = ?', '(r.expires_at IS NULL OR r.expires_at > ?)'];
+    const params: unknown[] = [kind, clock.now()];
+    let from = 'records r';
+    if (join !== undefined) {
+      from += ' JOIN index_keys i ON i.kind = r.kind AND i.id = r.id';
+      where.push('i.key = ?');
+      params.push(join);
+    }
+    if (options?.partition !== undefined) {
+      where.push('r.partition = ?');
+      params.push(options.partition);
+    }
+    if (options?.after !== undefined) {
+      where.push(options.descending ? 'r.id < ?' : 'r.id > ?');
+      params.push(options.after);
+    }
+    params.push(listLimit(options));
+    return db
+      .prepare<unknown[], RecordRow>(
+        `SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.id ${options?.descending ? 'DESC' : 'ASC'} LIMIT ?`,
+      )
+      .all(...params);
+  };
+
+  // Synchronous primitives; atomic because better-sqlite3 runs each db.transaction() to completion.
+  const ops = {
+    get: <T>(kind: string, id: string) => {
+      const row = sql.get.get(kind, id, clock.now());
+      return row ? toRecord<T>(row) : undefined;
+    },
+    insert: db.transaction(<T>(record: NewRecord<T>): StoredRecord<T> => {
+      const existing = sql.getAny.get(record.kind, record.id);
+      if (existing) {
+        if (existing.expires_at === null || existing.expires_at > clock.now())
+          throw new DuplicateKeyError(record.kind, `id:${record.id}`);
+        removeRow(record.kind, record.id);
+      }
+      sql.insert.run(
+        record.kind,
+        record.id,
+        record.partition,
+        JSON.stringify(record.data),
+        record.expiresAt ?? null,
+      );
+      claimUniqueKeys(record.kind, record.id, [...new Set(record.uniqueKeys ?? [])]);
+      writeIndexes(record.kind, record.id, record.indexKeys ?? []);
+      return toRecord<T>(sql.getAny.get(record.kind, record.id)!);
+    }),
+    update: db.transaction(
+      <T>(
+        kind: string,
+        id: string,
+        expectedVersion: number,
+        data: T,
+        keys?: RecordKeys,
+      ): StoredRecord<T> | undefined => {
+        const current = sql.get.get(kind, id, clock.now());
+        if (!current) return undefined;
+        const expiresAt = keys && 'expiresAt' in keys ? (keys.expiresAt ?? null) : current.expires_at;
+        const changed = sql.update.run(
+          JSON.stringify(data),
+          expiresAt,
+          kind,
+          id,
+          expectedVersion,
+          clock.now(),
+        );
+        if (changed.changes === 0) return undefined;
+        if (keys?.uniqueKeys) {
+          sql.deleteUniques.run(kind, id);
+          claimUniqueKeys(kind, id, [...new Set(keys.uniqueKeys)]);
+        }
+        if (keys?.indexKeys) {
+          sql.deleteIndexes.run(kind, id);
+          writeIndexes(kind, id, keys.indexKeys);
+        }
+        return toRecord<T>(sql.getAny.get(kind, id)!);
+      },
+    ),
+    delete: db.transaction((kind: string, id: string, expectedVersion?: number): boolean => {
+      const current = sql.get.get(kind, id, clock.now());
+      if (!current || (expectedVersion !== undefined && current.version !== expectedVersion)) return false;
+      removeRow(kind, id);
+      return true;
+    }),
+    purge: db.transaction((): number => {
+      const expired = sql.expired.all(clock.now());
+      for (const row of expired) removeRow(row.kind, row.id);
+      return expired.length;
+    }),
+  };
+
+  // One queue per connection: an open transaction holds it until its async work settles.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = <R>(task: () => R | Promise<R>): Promise<R> => {
+    const run = queue.then(task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const makeStore = (direct: boolean): RecordStore => {
+    const call = <R>(task: () => R): Promise<R> => (direct ? Promise.resolve().then(task) : enqueue(task));
+    const self: RecordStore = {
+      get: (kind, id) => call(() => ops.get(kind, id)),
+      insert: <T>(record: NewRecord<T>) => call(() => ops.insert(record) as StoredRecord<T>),
+      update: <T>(kind: string, id: string, version: number, data: T, keys?: RecordKeys) =>
+        call(() => ops.update(kind, id, version, data, keys) as StoredRecord<T> | undefined),
+      delete: (kind, id, version) => call(() => ops.delete(kind, id, version)),
+      findByUniqueKey: <T>(kind: string, key: string) =>
+        call(() => {
+          const owner = sql.uniqueOwner.get(kind, key);
+          return owner ? ops.get<T>(kind, owner.id) : undefined;
+        }),
+      findByIndex: <T>(kind: string, key: string, options?: ListOptions) =>
+        call(() => listRows(kind, options, key).map((row) => toRecord<T>(row))),
+      list: <T>(kind: string, options?: ListOptions) =>
+        call(() => listRows(kind, options).map((row) => toRecord<T>(row))),
+      transaction: (work) => {
+        if (direct) return work(self);
+        return enqueue(async () => {
+          db.prepare('BEGIN IMMEDIATE').run();
+          try {
+            const result = await work(inner);
+            db.prepare('COMMIT').run();
+            return result;
+          } catch (error) {
+            if (db.inTransaction) db.prepare('ROLLBACK').run();
+            throw error;
+          }
+        });
+      },
+      purgeExpired: () => call(() => ops.purge()),
+      close: () => enqueue(() => void db.close()),
+    };
+    return self;
+  };
+  const inner = makeStore(true);
+  return makeStore(false);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS behalf_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  // IMMEDIATE takes the write lock before reading the version, so two processes cannot both apply.
+  const apply = db.transaction(() => {
+    const row = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM behalf_migrations').get();
+    const current = row?.v ?? 0;
+    for (const migration of sqliteMigrations) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO behalf_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    }
+  });
+  apply.immediate();
+}
