@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { registerUpCommand } from './commands/up.ts';
+
+/** The `behalf` command. Each sub-command lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('behalf')
+    .description('Call APIs on behalf of the signed-in user.')
+    .showHelpAfterError();
+  registerUpCommand(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);
