@@ -53,12 +53,10 @@ export function defaultErrorHandler(logger: Logger) {
       return reply.code(status).send({ error: 'invalid_request', message: clientFaultMessage(error) });
     }
     logger.error('unhandled error', { method: request.method, url: request.url.split('?')[0], error });
-    return reply
-      .code(500)
-      .send({
-        error: 'server_error',
-        message: 'An internal error occurred. The details are in the server log.',
-      });
+    return reply.code(500).send({
+      error: 'server_error',
+      message: 'An internal error occurred. The details are in the server log.',
+    });
   };
 }
 
