@@ -11,8 +11,9 @@ import { createJsonLogger } from './core/logger.ts';
 import { openPostgresStore } from './storage/adapters/postgres.ts';
 import { openSqliteStore } from './storage/adapters/sqlite.ts';
 import type { RecordStore } from './storage/record-store.ts';
-import type { RouteModule, TlsMaterial } from './http/server.ts';
+import type { RouteModule } from './http/server.ts';
 import { createHttpServer } from './http/server.ts';
+import { ensureTlsMaterial, readTlsFiles } from './crypto/tls.ts';
 
 /**
  * The composition root: configuration → store → services → HTTP. Every collaborator is built here with
@@ -35,6 +36,8 @@ export interface Behalf {
   readonly url: string;
   readonly store: RecordStore;
   readonly http: FastifyInstance;
+  /** The local CA certificate clients must trust (`NODE_EXTRA_CA_CERTS`); undefined with an operator certificate. */
+  readonly caCertificatePath: string | undefined;
   close(): Promise<void>;
 }
 
@@ -55,18 +58,27 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
   void random;
   void publicUrl;
 
-  const tls: TlsMaterial | undefined = undefined;
+  // MSAL refuses http: authorities, so Behalf always serves HTTPS: the operator's certificate, or one
+  // issued by a local CA kept in the data directory.
+  const tls =
+    config.tlsCert || config.tlsKey
+      ? readTlsFiles({ certificateFile: config.tlsCert, keyFile: config.tlsKey })
+      : await ensureTlsMaterial({ dir: join(dataDir, 'tls'), hostNames: [config.host], clock, logger });
   const routes: RouteModule[] = [];
-  const http = await createHttpServer({ logger, routes, ...(tls ? { tls } : {}) });
+  const http = await createHttpServer({ logger, routes, tls });
   await http.listen({ port: config.port, host: config.bindAddress });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  if (!config.publicUrl) baseUrl = `${tls ? 'https' : 'http'}://${config.host}:${port}`;
-  logger.info('Behalf is listening', { url: baseUrl });
+  if (!config.publicUrl) baseUrl = `https://${config.host}:${port}`;
+  logger.info('Behalf is listening', {
+    url: baseUrl,
+    ...(tls.caCertificatePath ? { trust: `NODE_EXTRA_CA_CERTS=${tls.caCertificatePath}` } : {}),
+  });
 
   return {
     config,
     url: baseUrl,
+    caCertificatePath: tls.caCertificatePath,
     store,
     http,
     async close() {

@@ -64,9 +64,9 @@ export const SETTINGS = {
   tlsCert: setting(
     z.string().optional(),
     undefined,
-    'PEM certificate chain to serve instead of the generated local CA certificate.',
+    'Path to a PEM certificate chain file to serve instead of the certificate issued by the local CA.',
   ),
-  tlsKey: setting(z.string().optional(), undefined, 'PEM private key that goes with tlsCert.'),
+  tlsKey: setting(z.string().optional(), undefined, 'Path to the PEM private key file that goes with tlsCert.'),
   masterKey: setting(
     z.string().optional(),
     undefined,
