@@ -91,3 +91,44 @@ export function certificateDer(pem: string): Buffer {
 export function certificatePem(certificate: x509.X509Certificate): string {
   return certificate.toString('pem') + '\n';
 }
+
+export interface SelfSignedCertificate {
+  /** PKCS#8 PEM. */
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
+  readonly certificateDer: Buffer;
+}
+
+/**
+ * A key pair and a self-signed end-entity certificate, the shape Entra uses for token-signing keys
+ * (`x5c` in the JWKS) and for application certificate credentials (`keyCredentials`).
+ */
+export async function createSelfSignedCertificate(options: {
+  readonly subject: string;
+  readonly kind: KeyKind;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}): Promise<SelfSignedCertificate> {
+  const keys = await generateKeyPair(options.kind);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: randomSerialNumber(),
+      name: options.subject,
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      keys,
+      signingAlgorithm: signingAlgorithm(options.kind),
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webCrypto),
+      ],
+    },
+    webCrypto,
+  );
+  return {
+    privateKeyPem: await privateKeyToPem(keys.privateKey),
+    certificatePem: certificatePem(certificate),
+    certificateDer: Buffer.from(certificate.rawData),
+  };
+}
