@@ -1,0 +1,180 @@
+import type { Clock } from '../core/clock.ts';
+import type { Random } from '../core/ids.ts';
+import type { RecordStore, StoredRecord } from '../storage/record-store.ts';
+import { connectionErrors } from './errors.ts';
+import type {
+  ConnectionData,
+  ConnectionMode,
+  ConnectionOwner,
+  ConnectionState,
+  Sealed,
+  StoredCredential,
+} from './model.ts';
+import { isOwnedBy } from './model.ts';
+
+export const CONNECTION_KIND = 'connection';
+
+export interface NewConnection {
+  readonly tenantId: string;
+  readonly connectorId: string;
+  readonly displayName?: string;
+  readonly mode: ConnectionMode;
+  readonly owner?: ConnectionOwner;
+  readonly createdBy: string;
+  readonly parameterSetName?: string;
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+  readonly secureParameters?: Readonly<Record<string, Sealed>>;
+  readonly state?: ConnectionState;
+  readonly stateReason?: string;
+  /** Lets the caller seal values under the id before the record exists (AAD is bound to the id). */
+  readonly id?: string;
+}
+
+export type ConnectionRecord = StoredRecord<ConnectionData>;
+
+export interface ConnectionRepository {
+  newId(): string;
+  create(input: NewConnection): Promise<ConnectionRecord>;
+  get(id: string): Promise<ConnectionRecord | undefined>;
+  /** The caller's own per-user connection, or a shared one; anything else reads as not found. */
+  getForCaller(id: string, caller: ConnectionOwner): Promise<ConnectionRecord>;
+  listByOwner(owner: ConnectionOwner): Promise<ConnectionRecord[]>;
+  listByConnector(tenantId: string, connectorId: string): Promise<ConnectionRecord[]>;
+  /** Every connection, page by page (vault rotation). */
+  listAll(after?: string, limit?: number): Promise<ConnectionRecord[]>;
+  /**
+   * Compare-and-swap: applies `change` to the record at `version`. Returns undefined when the record
+   * changed meanwhile (the caller re-reads and decides), so no write ever lands on a stale view.
+   */
+  update(
+    record: ConnectionRecord,
+    change: (data: ConnectionData) => ConnectionData,
+  ): Promise<ConnectionRecord | undefined>;
+  setState(
+    record: ConnectionRecord,
+    state: ConnectionState,
+    reason?: string,
+  ): Promise<ConnectionRecord | undefined>;
+  /** Replaces the credential and bumps the generation; CAS on the record version. */
+  replaceCredential(
+    record: ConnectionRecord,
+    credential: StoredCredential,
+  ): Promise<ConnectionRecord | undefined>;
+  changeMode(record: ConnectionRecord, mode: ConnectionMode): Promise<ConnectionRecord>;
+  delete(id: string): Promise<boolean>;
+}
+
+const ownerKey = (owner: ConnectionOwner) => `owner:${owner.tenantId}:${owner.userObjectId}`;
+const connectorKey = (tenantId: string, connectorId: string) => `connector:${tenantId}:${connectorId}`;
+
+function indexKeys(data: ConnectionData): string[] {
+  const keys = [connectorKey(data.tenantId, data.connectorId)];
+  if (data.owner) keys.push(ownerKey(data.owner));
+  return keys;
+}
+
+export function createConnectionRepository(deps: {
+  store: RecordStore;
+  clock: Clock;
+  random: Random;
+}): ConnectionRepository {
+  const { store, clock, random } = deps;
+
+  const repository: ConnectionRepository = {
+    newId: () => random.uuid(),
+
+    async create(input) {
+      if (input.mode === 'per-user' && !input.owner)
+        throw connectionErrors.invalid('A per-user connection needs an owner (tenant and user object id).');
+      if (input.mode === 'shared' && input.owner)
+        throw connectionErrors.invalid('A shared connection runs app-only and has no owner.');
+      const now = clock.now();
+      const data: ConnectionData = {
+        id: input.id ?? random.uuid(),
+        tenantId: input.tenantId,
+        connectorId: input.connectorId,
+        displayName: input.displayName ?? input.connectorId,
+        mode: input.mode,
+        ...(input.owner ? { owner: input.owner } : {}),
+        createdBy: input.createdBy,
+        ...(input.parameterSetName !== undefined ? { parameterSetName: input.parameterSetName } : {}),
+        parameters: input.parameters ?? {},
+        secureParameters: input.secureParameters ?? {},
+        state: input.state ?? 'needs-consent',
+        ...(input.stateReason !== undefined ? { stateReason: input.stateReason } : {}),
+        generation: 0,
+        credential: {},
+        createdAt: now,
+        updatedAt: now,
+      };
+      return store.insert({
+        kind: CONNECTION_KIND,
+        id: data.id,
+        partition: data.tenantId,
+        data,
+        indexKeys: indexKeys(data),
+      });
+    },
+
+    get: (id) => store.get<ConnectionData>(CONNECTION_KIND, id),
+
+    async getForCaller(id, caller) {
+      const record = await store.get<ConnectionData>(CONNECTION_KIND, id);
+      if (!record || record.data.tenantId !== caller.tenantId) throw connectionErrors.notFound(id);
+      if (record.data.mode === 'per-user' && !isOwnedBy(record.data, caller))
+        throw connectionErrors.notFound(id);
+      return record;
+    },
+
+    listByOwner: (owner) =>
+      store.findByIndex<ConnectionData>(CONNECTION_KIND, ownerKey(owner), {
+        partition: owner.tenantId,
+        limit: 1000,
+      }),
+
+    listByConnector: (tenantId, connectorId) =>
+      store.findByIndex<ConnectionData>(CONNECTION_KIND, connectorKey(tenantId, connectorId), {
+        partition: tenantId,
+        limit: 1000,
+      }),
+
+    listAll: (after, limit = 100) =>
+      store.list<ConnectionData>(CONNECTION_KIND, { ...(after !== undefined ? { after } : {}), limit }),
+
+    async update(record, change) {
+      const next = { ...change(record.data), updatedAt: clock.now() };
+      if (next.id !== record.data.id || next.tenantId !== record.data.tenantId)
+        throw new Error('a connection keeps its id and tenant');
+      if (record.data.mode === 'shared' && next.mode === 'per-user') throw connectionErrors.modeChange();
+      return store.update<ConnectionData>(CONNECTION_KIND, record.id, record.version, next, {
+        indexKeys: indexKeys(next),
+      });
+    },
+
+    setState: (record, state, reason) =>
+      repository.update(record, (data) => {
+        const { stateReason: _old, ...rest } = data;
+        return { ...rest, state, ...(reason !== undefined ? { stateReason: reason } : {}) };
+      }),
+
+    replaceCredential: (record, credential) =>
+      repository.update(record, (data) => {
+        const { stateReason: _old, ...rest } = data;
+        return { ...rest, credential, generation: data.generation + 1, state: 'connected' };
+      }),
+
+    async changeMode(record, mode) {
+      if (record.data.mode === mode) return record;
+      // Only per-user → shared would be conceivable, and even that changes whose identity runs the
+      // calls; both directions are refused so a connection's identity never changes under its users.
+      if (record.data.mode === 'shared') throw connectionErrors.modeChange();
+      throw connectionErrors.invalid(
+        'A per-user connection cannot be turned into a shared one; create a shared connection instead.',
+        'mode',
+      );
+    },
+
+    delete: (id) => store.delete(CONNECTION_KIND, id),
+  };
+  return repository;
+}
