@@ -169,6 +169,9 @@ export interface ServicePrincipal {
   /** appId and the identifierUris of the application: what `resource` and scope prefixes resolve by. */
   servicePrincipalNames: string[];
   servicePrincipalType: 'Application' | 'ManagedIdentity' | 'Legacy';
+  /** Copies of the application's, kept in sync by the directory, as Graph shows them on the SP. */
+  appRoles: AppRole[];
+  oauth2PermissionScopes: PermissionScope[];
   tags: string[];
   createdDateTime: string;
 }
