@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { manualClock } from '../core/clock.ts';
-import { decodeJwt, JwtError, keySetResolver, signJwt, verifyJwt, x5t, x5tS256 } from './jwt.ts';
+import {
+  decodeJwt,
+  JwtError,
+  keySetResolver,
+  publicKeyFromCertificate,
+  signJwt,
+  verifyJwt,
+  x5t,
+  x5tS256,
+} from './jwt.ts';
 import type { Jwk, JwtFailure } from './jwt.ts';
 import { createTestCertificate } from './test-certificates.ts';
 import type { TestCertificate } from './test-certificates.ts';
@@ -181,5 +190,22 @@ describe('JWT seam', () => {
     assert.equal(x5t(signer.certificatePem).length, 27);
     assert.equal(signer.x5t, x5t(certificate.raw));
     assert.equal(signer.thumbprintSha1, certificate.fingerprint.replace(/:/g, ''));
+  });
+
+  it('verifies with the public key of a certificate given as PEM or base64 DER', async () => {
+    const token = await signJwt(claims(), { privateKey: signer.privateKey, algorithm: 'PS256' });
+    for (const form of [signer.certificatePem, signer.certificateBase64]) {
+      await verifyJwt(token, { key: publicKeyFromCertificate(form), algorithms: ['PS256'], clock });
+      assert.equal(
+        await refusal(
+          verifyJwt(token, {
+            key: publicKeyFromCertificate(other.certificateBase64),
+            algorithms: ['PS256'],
+            clock,
+          }),
+        ),
+        'signature',
+      );
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { KeyObject, webcrypto } from 'node:crypto';
 import * as jose from 'jose';
 import type { Clock } from '../core/clock.ts';
@@ -211,4 +212,18 @@ function toJwtError(error: unknown): JwtError {
     return new JwtError('malformed', 'The token is not a well-formed JWT.', undefined, { cause: error });
   }
   return new JwtError('malformed', 'The token could not be verified.', undefined, { cause: error });
+}
+
+/**
+ * The public key of an X.509 certificate given as PEM, base64 DER (Graph `keyCredential.key`, a JWS
+ * `x5c` entry) or DER bytes: what a certificate credential's assertion is verified with.
+ */
+export function publicKeyFromCertificate(certificate: string | Uint8Array): KeyObject {
+  const input =
+    typeof certificate !== 'string'
+      ? Buffer.from(certificate)
+      : certificate.includes('-----BEGIN')
+        ? certificate
+        : Buffer.from(certificate, 'base64');
+  return new X509Certificate(input).publicKey;
 }
