@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Envelope } from '../crypto/envelope.ts';
 import type { ConnectionRecord, ConnectionRepository } from './connection-repository.ts';
 import type { ConnectionData, Sealed } from './model.ts';
 
@@ -14,6 +15,16 @@ export interface VaultCipher {
   open(sealed: string, aad: string): string | Promise<string>;
   /** Re-encrypts under the current key version; absent means open-then-seal. */
   rewrap?(sealed: string, aad: string): string | Promise<string>;
+}
+
+/** The crypto part's envelope encryption as the vault's cipher. */
+export function envelopeCipher(envelope: Envelope): VaultCipher {
+  return {
+    seal: (plaintext, aad) => envelope.encrypt(plaintext, aad),
+    open: (sealed, aad) => envelope.decryptText(sealed, aad),
+    // Re-wrapping touches only the data key, so the associated data is not needed.
+    rewrap: (sealed) => envelope.rewrap(sealed),
+  };
 }
 
 export type VaultField = 'accessToken' | 'refreshToken' | `param:${string}`;
