@@ -1,0 +1,89 @@
+import type { PolicyInstance } from '../model.ts';
+import { ExpressionError } from './expression.ts';
+import type { Req, Res, ResponseState } from './templates.ts';
+import { templateFor } from './templates.ts';
+import type { InboundResponse, OutboundRequest, PolicyContext, ResponseOutcome } from './types.ts';
+import { PolicyError } from './types.ts';
+
+/** The instances that apply to an operation, in file order (`x-ms-apimTemplate-operationName` scopes them). */
+export function policiesFor(policies: readonly PolicyInstance[], operationId: string): PolicyInstance[] {
+  const id = operationId.toLowerCase();
+  return policies.filter(
+    (p) => p.operationIds === undefined || p.operationIds.some((o) => o.toLowerCase() === id),
+  );
+}
+
+function copy<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+async function run(policy: PolicyInstance, work: () => Promise<void> | void): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof PolicyError) throw error;
+    if (error instanceof ExpressionError)
+      throw new PolicyError(
+        policy.templateId,
+        `Policy #${policy.index} (${policy.templateId}): ${error.message}`,
+      );
+    throw error;
+  }
+}
+
+function unknownTemplate(policy: PolicyInstance): PolicyError {
+  return new PolicyError(
+    policy.templateId,
+    `Policy #${policy.index} uses the template "${policy.templateId}", which Behalf does not know; the operation cannot run as the connector intends.`,
+  );
+}
+
+/** Applies the request-section policies of `ctx.operationId` to a request; the input is not modified. */
+export async function applyRequestPolicies(
+  policies: readonly PolicyInstance[],
+  request: OutboundRequest,
+  ctx: PolicyContext,
+): Promise<OutboundRequest> {
+  const req: Req = {
+    ...request,
+    headers: { ...request.headers },
+    query: { ...request.query },
+    body: copy(request.body),
+  };
+  const context: PolicyContext = { ...ctx, request: ctx.request ?? request };
+  for (const policy of policiesFor(policies, ctx.operationId)) {
+    if (policy.section !== 'request') continue;
+    const template = templateFor(policy.templateId);
+    if (!template) throw unknownTemplate(policy);
+    if (template.request) await run(policy, () => template.request!(policy.parameters, req, context));
+  }
+  return req;
+}
+
+/** Applies the response-section (and, for failures, failure-section) policies to a response. */
+export async function applyResponsePolicies(
+  policies: readonly PolicyInstance[],
+  response: InboundResponse,
+  ctx: PolicyContext,
+): Promise<ResponseOutcome> {
+  const res: Res = { ...response, headers: { ...response.headers }, body: copy(response.body) };
+  const state: ResponseState = { connectionUnauthenticated: false };
+  const failed = response.status >= 400;
+  for (const policy of policiesFor(policies, ctx.operationId)) {
+    const template = templateFor(policy.templateId);
+    if (!template) throw unknownTemplate(policy);
+    const applies =
+      policy.section === 'response' ||
+      (policy.section === 'failure' && failed) ||
+      // Templates that only make sense on responses run there whatever section the file names.
+      (!template.request && template.response !== undefined) ||
+      (policy.templateId === 'pollingtrigger' && !failed);
+    if (applies && template.response)
+      await run(policy, () => template.response!(policy.parameters, res, ctx, state));
+  }
+  return {
+    response: res,
+    connectionUnauthenticated: state.connectionUnauthenticated,
+    ...(state.trigger ? { trigger: state.trigger } : {}),
+  };
+}
