@@ -33,13 +33,18 @@ export function duplicateApplicationKey(error: DuplicateKeyError) {
 export function applicationRepository(deps: DirectoryDeps, tenants: ReturnType<typeof tenantRepository>) {
   const { store } = deps;
 
-  async function createApplication(tenantId: string, input: ApplicationInput): Promise<Application> {
+  /** `wellKnown` is for built-in applications only (Microsoft Graph, Behalf Admin), never from the API. */
+  async function createApplication(
+    tenantId: string,
+    input: ApplicationInput,
+    wellKnown: { appId?: string } = {},
+  ): Promise<Application> {
     const tenant = await tenants.requireTenant(tenantId);
     if (input.displayName === undefined) throw badRequest("Property 'displayName' is required.");
     const base = emptyApplication({
       id: deps.random.uuid(),
       tenantId: tenant.id,
-      appId: deps.random.uuid(),
+      appId: wellKnown.appId ?? deps.random.uuid(),
       createdDateTime: isoNow(deps),
     });
     base.publisherDomain = tenant.verifiedDomains.find((d) => d.isDefault)?.name ?? null;

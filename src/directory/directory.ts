@@ -4,6 +4,7 @@ import { credentialRepository } from './credentials.ts';
 import type { DirectoryDeps } from './deps.ts';
 import { grantRepository } from './grants.ts';
 import { groupRepository } from './groups.ts';
+import { provisionTenant } from './provisioning.ts';
 import { servicePrincipalRepository } from './service-principals.ts';
 import { tenantRepository } from './tenants.ts';
 import { userRepository } from './users.ts';
@@ -22,7 +23,7 @@ export function createDirectory(deps: DirectoryDeps) {
   const credentials = credentialRepository(deps, applications);
   const grants = grantRepository(deps, servicePrincipals, users);
   const assignments = appRoleAssignmentRepository(deps, servicePrincipals, users, groups);
-  return {
+  const directory = {
     ...tenants,
     ...users,
     ...groups,
@@ -33,7 +34,14 @@ export function createDirectory(deps: DirectoryDeps) {
     ...assignments,
     deleteApplication: (tenantId: string, id: string) =>
       applications.deleteApplication(tenantId, id, servicePrincipals.deleteServicePrincipalIn),
+    /** A new tenant gets the Graph and Behalf Admin service principals, as Entra tenants come with Graph. */
+    createTenant: async (input: Parameters<typeof tenants.createTenant>[0]) => {
+      const tenant = await tenants.createTenant(input);
+      await provisionTenant(directory, tenant.id);
+      return tenant;
+    },
   };
+  return directory;
 }
 
 export type Directory = ReturnType<typeof createDirectory>;
