@@ -1,0 +1,101 @@
+import type { OAuthSettings } from '../../connectors/model.ts';
+
+/**
+ * Where a connector's identity provider lives and what to ask it for, derived from the connector's
+ * `oAuthSettings` (reference/connector-format.md §1.3.2). A table per identity provider, not a switch:
+ * adding a provider is adding a row.
+ */
+export interface ProviderEndpoints {
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly refreshUrl: string;
+  /** Scopes for the delegated flows (authorization code, OBO hop 2). */
+  readonly scopes: readonly string[];
+  /** Scope for client credentials (`{resource}/.default`), when the provider has a resource. */
+  readonly appOnlyScope?: string;
+  readonly onBehalfOf: boolean;
+}
+
+// customParameters come with varying capitalisation (`LoginUri`, `loginUri`); the connectors part
+// canonicalises the known names, this lookup also tolerates the rest.
+function param(settings: OAuthSettings, name: string): string | undefined {
+  const direct = settings.customParameters[name];
+  if (direct !== undefined) return direct;
+  const lower = name.toLowerCase();
+  return Object.entries(settings.customParameters).find(([key]) => key.toLowerCase() === lower)?.[1];
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '');
+
+type Derive = (settings: OAuthSettings) => ProviderEndpoints;
+
+/** Entra ID v2 endpoints (`aad`): loginUri defaults as the token-store guide documents. */
+const aad: Derive = (settings) => {
+  const login = trimSlash(param(settings, 'loginUri') ?? 'https://login.windows.net');
+  const tenant = param(settings, 'tenantId') ?? 'common';
+  const resource = param(settings, 'resourceUri') ?? settings.resourceId;
+  const base = `${login}/${encodeURIComponent(tenant)}/oauth2/v2.0`;
+  const scopes =
+    settings.scopes.length > 0
+      ? settings.scopes.map((scope) =>
+          scope === '.default' && resource ? `${trimSlash(resource)}/.default` : scope,
+        )
+      : resource
+        ? [`${trimSlash(resource)}/.default`]
+        : [];
+  return {
+    authorizeUrl: `${base}/authorize`,
+    tokenUrl: `${base}/token`,
+    refreshUrl: `${base}/token`,
+    scopes,
+    ...(resource ? { appOnlyScope: `${trimSlash(resource)}/.default` } : {}),
+    onBehalfOf:
+      settings.isOnBehalfOfLoginSupported &&
+      (param(settings, 'enableOnbehalfOfLogin') ?? 'false').toLowerCase() === 'true',
+  };
+};
+
+const oauth2: Derive = (settings) => {
+  const tokenUrl = param(settings, 'tokenUrl') ?? '';
+  return {
+    authorizeUrl: param(settings, 'authorizationUrl') ?? '',
+    tokenUrl,
+    refreshUrl: param(settings, 'refreshUrl') ?? tokenUrl,
+    scopes: settings.scopes,
+    onBehalfOf: false,
+  };
+};
+
+/** oauth2generic: URL templates; placeholders are filled at request time (see fillTemplate). */
+const oauth2generic: Derive = (settings) => {
+  const tokenUrl = param(settings, 'tokenUrlTemplate') ?? '';
+  return {
+    authorizeUrl: param(settings, 'authorizationUrlTemplate') ?? '',
+    tokenUrl,
+    refreshUrl: param(settings, 'refreshUrlTemplate') ?? tokenUrl,
+    scopes: settings.scopes,
+    onBehalfOf: false,
+  };
+};
+
+export const PROVIDERS: Readonly<Record<string, Derive>> = { aad, oauth2, oauth2generic };
+
+export function providerEndpoints(settings: OAuthSettings): ProviderEndpoints | undefined {
+  return PROVIDERS[settings.identityProvider]?.(settings);
+}
+
+/**
+ * Fills `{clientId}`, `{scopes}`, `{redirectUrl}`, `{State}`, `{code}`, `{refreshToken}`… in an
+ * oauth2generic template; the platform's casing varies between connectors, so names match without case.
+ */
+export function fillTemplate(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  encode = true,
+): string {
+  const lower = new Map(Object.entries(values).map(([key, value]) => [key.toLowerCase(), value]));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = lower.get(name.toLowerCase());
+    return value === undefined ? whole : encode ? encodeURIComponent(value) : value;
+  });
+}
