@@ -4,6 +4,7 @@ import { timeOrderedId } from '../core/ids.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 
 /**
+ * The audit store (here because gateway/ may not import storage/; the gateway writes through it).
  * One record per operation invocation: who called, through which client, on which connection, with
  * which delegated scopes or app roles, and how it ended. Bodies, tokens and secrets are never part of
  * an entry: the type has no field for them, and `text` fields are bounded.
