@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { checkServerIdentity } from 'node:tls';
 import { Agent, request } from 'undici';
@@ -51,6 +53,22 @@ describe('local CA and server certificate', () => {
       return true;
     });
     await agent.close();
+  });
+
+  it("is trusted by Node's global fetch and https module through NODE_EXTRA_CA_CERTS, as MSAL users set it", async () => {
+    const localhostUrl = url.replace('127.0.0.1', 'localhost');
+    // Node reads NODE_EXTRA_CA_CERTS once at start, so the clients run in a child process.
+    const script = `
+      const https = require('node:https');
+      const viaHttps = new Promise((resolve, reject) =>
+        https.get(process.argv[1], (r) => { r.resume(); resolve(r.statusCode); }).on('error', reject));
+      Promise.all([fetch(process.argv[1]).then((r) => r.status), viaHttps])
+        .then((codes) => console.log(codes.join(',')), (e) => { console.log('refused', e.cause?.code ?? e.code); });`;
+    const run = async (env: NodeJS.ProcessEnv) =>
+      (await promisify(execFile)(process.execPath, ['-e', script, localhostUrl], { env })).stdout.trim();
+    const { NODE_EXTRA_CA_CERTS: _ignored, ...clean } = process.env;
+    assert.equal(await run({ ...clean, NODE_EXTRA_CA_CERTS: bundle.caCertificatePath }), '200,200');
+    assert.match(await run(clean), /^refused /);
   });
 
   it('names localhost, the configured host, 127.0.0.1 and ::1, for server authentication only', () => {
