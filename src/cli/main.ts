@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerConnectorCommand } from './commands/connector.ts';
 import { registerUpCommand } from './commands/up.ts';
 
 /** The `behalf` command. Each sub-command lives in its own file under commands/. */
@@ -7,6 +8,7 @@ export function buildProgram(): Command {
     .description('Call APIs on behalf of the signed-in user.')
     .showHelpAfterError();
   registerUpCommand(program);
+  registerConnectorCommand(program);
   return program;
 }
 
