@@ -66,7 +66,11 @@ export const SETTINGS = {
     undefined,
     'Path to a PEM certificate chain file to serve instead of the certificate issued by the local CA.',
   ),
-  tlsKey: setting(z.string().optional(), undefined, 'Path to the PEM private key file that goes with tlsCert.'),
+  tlsKey: setting(
+    z.string().optional(),
+    undefined,
+    'Path to the PEM private key file that goes with tlsCert.',
+  ),
   masterKey: setting(
     z.string().optional(),
     undefined,
@@ -93,6 +97,24 @@ export const SETTINGS = {
     seconds,
     600,
     'Seconds an authorization code may wait before redemption (Entra: about 10 minutes).',
+  ),
+  refreshTokenReuseGrace: setting(
+    z.coerce.number().int().min(0),
+    10,
+    'Seconds a rotated refresh token is still accepted (clients racing on one token); after it, reuse revokes the family.',
+  ),
+  federatedIssuerAllowlist: setting(
+    z.union([
+      z.array(z.string().url()),
+      z.string().transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    ]),
+    [],
+    'Comma-separated https origins of federated-credential issuers allowed on loopback/private addresses (test issuers); all others must be public.',
   ),
   demo: setting(
     bool,
