@@ -139,6 +139,25 @@ describe('server certificate renewal', () => {
   });
 });
 
+describe('concurrent starts on one data directory', () => {
+  it('agree on a single CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'behalf-tls-'));
+    try {
+      const bundles = await Promise.all(
+        [1, 2, 3].map(() => ensureTlsMaterial({ dir, hostNames: [], clock: systemClock })),
+      );
+      const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+      const authority = new X509Certificate(ca);
+      for (const bundle of bundles) {
+        assert.equal(bundle.caCertificatePem, ca);
+        assert.ok(new X509Certificate(bundle.cert).verify(authority.publicKey));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('operator certificates', () => {
   it('loads a matching pair and refuses a key that belongs to another certificate', async () => {
     const one = mkdtempSync(join(tmpdir(), 'behalf-tls-'));

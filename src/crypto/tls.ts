@@ -1,5 +1,16 @@
 import { X509Certificate as NodeCertificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from './x509.ts';
@@ -62,14 +73,20 @@ const FILES = {
 } as const;
 
 export async function ensureTlsMaterial(options: TlsMaterialOptions): Promise<TlsBundle> {
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  // Several processes may share a data directory (PostgreSQL deployments); without the lock two of
+  // them starting at once could each create a CA and one would serve a certificate nobody trusts.
+  return withDirectoryLock(join(options.dir, '.lock'), () => ensureLocked(options));
+}
+
+async function ensureLocked(options: TlsMaterialOptions): Promise<TlsBundle> {
   const { dir, clock } = options;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = (name: keyof typeof FILES) => join(dir, FILES[name]);
   const now = clock.now();
   const names = subjectNames(options.hostNames);
 
   let ca = readPair(path('caKey'), path('caCert'));
-  if (!ca || !isCurrent(ca.cert, now)) {
+  if (!ca || !isCurrent(ca.cert, now) || !matches(ca)) {
     const created = await createAuthority(now);
     writePrivate(path('caKey'), created.key);
     writePublic(path('caCert'), created.cert);
@@ -157,6 +174,14 @@ function isCurrent(pem: string, now: number): boolean {
   }
 }
 
+function matches(pair: Pair): boolean {
+  try {
+    return new NodeCertificate(pair.cert).checkPrivateKey(createPrivateKey(pair.key));
+  } catch {
+    return false;
+  }
+}
+
 function issuedBy(server: Pair, ca: Pair): boolean {
   try {
     const certificate = new NodeCertificate(server.cert);
@@ -232,6 +257,29 @@ async function issueServerCertificate(ca: Pair, names: SubjectNames, now: number
     webCrypto,
   );
   return { key: await privateKeyToPem(keys.privateKey), cert: certificatePem(certificate) };
+}
+
+const LOCK_STALE_AFTER = 30_000;
+
+async function withDirectoryLock<T>(lockPath: string, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      closeSync(openSync(lockPath, 'wx', 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock left by a crashed process is taken over once it is clearly older than any generation
+      // (file times are wall-clock, so this compares with Date.now(), not the injected clock).
+      const lock = statSync(lockPath, { throwIfNoEntry: false });
+      if (lock && Date.now() - lock.mtimeMs > LOCK_STALE_AFTER) rmSync(lockPath, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
 }
 
 // Written to a temporary name and renamed, so a crash never leaves half a key behind.
