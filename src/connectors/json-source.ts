@@ -48,7 +48,7 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
       fix: 'Save the file as UTF-8 without a BOM.',
     });
   let repaired = false;
-  let fatal = tree === undefined;
+  let fatal = false;
   const seen = new Set<number>();
   for (const error of errors) {
     const kind = classify(text, error);
@@ -90,6 +90,8 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
         fix: `Append the missing ${printParseErrorCode(error.error) === 'CloseBraceExpected' ? '}' : ']'} at the end of the file.`,
       });
     } else {
+      // Later syntax errors are almost always the parser's echo of the first; one precise report helps more.
+      if (fatal) continue;
       fatal = true;
       diagnostics.push({
         severity: 'error',
@@ -97,11 +99,12 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
         file,
         pointer: pointerAtOffset(tree, error.offset),
         ...at(error.offset),
-        message: `Not valid JSON: ${describe(printParseErrorCode(error.error))}.`,
+        message: `Not valid JSON: ${describe(printParseErrorCode(error.error))}${near(text, error.offset)}.`,
         fix: 'Correct the JSON syntax at this position (a JSON linter shows the same place).',
       });
     }
   }
+  if (tree === undefined) fatal = true;
   const value = tree ? getNodeValue(tree) : undefined;
   return {
     source: { file, text, tree, value, repaired, hadBom, lineStarts },
@@ -131,7 +134,7 @@ function classify(
 }
 
 const DESCRIPTIONS: Record<string, string> = {
-  InvalidSymbol: 'unexpected character',
+  InvalidSymbol: 'unexpected text (strings must be in double quotes)',
   InvalidNumberFormat: 'invalid number',
   PropertyNameExpected: 'a property name in double quotes was expected',
   ValueExpected: 'a value was expected',
@@ -150,6 +153,11 @@ const DESCRIPTIONS: Record<string, string> = {
 
 function describe(code: string): string {
   return DESCRIPTIONS[code] ?? code;
+}
+
+function near(text: string, offset: number): string {
+  const token = /^[^\s,:{}[\]"]{1,20}|^./.exec(text.slice(offset))?.[0];
+  return token === undefined ? ' (at the end of the file)' : ` at ${JSON.stringify(token)}`;
 }
 
 function previousNonSpace(text: string, offset: number): number {

@@ -79,15 +79,12 @@ function uploadBody(files: PackageFiles, secret: string | undefined) {
   };
 }
 
+function jsonReport(label: string, diagnostics: readonly Diagnostic[]) {
+  return { package: label, valid: !hasErrors(diagnostics), ...counts(diagnostics), diagnostics };
+}
+
 function report(label: string, diagnostics: readonly Diagnostic[], flags: CommonFlags): void {
-  if (flags.json)
-    out(
-      JSON.stringify(
-        { package: label, valid: !hasErrors(diagnostics), ...counts(diagnostics), diagnostics },
-        null,
-        2,
-      ) + '\n',
-    );
+  if (flags.json) out(JSON.stringify(jsonReport(label, diagnostics), null, 2) + '\n');
   else
     out(
       formatReport(label, diagnostics, {
@@ -135,16 +132,29 @@ export function registerConnectorCommand(program: Command): void {
 
   packageOptions(
     connector
-      .command('validate [folder]')
-      .description('Validate a package offline; exit code 0 only without errors.'),
+      .command('validate [folders...]')
+      .description(
+        'Validate packages offline (a folder each, default: the current one); exit code 0 only without errors.',
+      ),
   )
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output (an array when several folders are given)')
     .option('-v, --verbose', 'also show notes (info-level findings)')
-    .action((folder: string | undefined, flags: CommonFlags) => {
-      const loaded = loadPackage(folder, flags);
-      const diagnostics = check(loaded);
-      report(loaded.label, diagnostics, flags);
-      process.exitCode = hasErrors(diagnostics) ? 1 : 0;
+    .action((folders: string[], flags: CommonFlags) => {
+      const targets = folders.length > 0 ? folders : [undefined];
+      const results = targets.map((folder) => {
+        const loaded = loadPackage(folder, flags);
+        return { label: loaded.label, diagnostics: check(loaded) };
+      });
+      if (flags.json && results.length > 1)
+        out(
+          JSON.stringify(
+            results.map((r) => jsonReport(r.label, r.diagnostics)),
+            null,
+            2,
+          ) + '\n',
+        );
+      else for (const r of results) report(r.label, r.diagnostics, flags);
+      process.exitCode = results.some((r) => hasErrors(r.diagnostics)) ? 1 : 0;
     });
 
   connector
