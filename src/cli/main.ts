@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerConnectorCommand } from './commands/connector.ts';
+import { registerProtectCommand } from './commands/protect.ts';
 import { registerUpCommand } from './commands/up.ts';
 
 /** The `behalf` command. Each sub-command lives in its own file under commands/. */
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerUpCommand(program);
   registerConnectorCommand(program);
+  registerProtectCommand(program);
   return program;
 }
 
