@@ -14,6 +14,16 @@ import type { RecordStore } from './storage/record-store.ts';
 import type { RouteModule } from './http/server.ts';
 import { createHttpServer } from './http/server.ts';
 import { ensureTlsMaterial, readTlsFiles } from './crypto/tls.ts';
+import { clientSecretPepper, loadMasterKeyRing } from './crypto/master-key.ts';
+import { createSecretHasher, hashPassword, verifyPassword } from './crypto/hashing.ts';
+import { createDirectory } from './directory/directory.ts';
+import type { Directory } from './directory/directory.ts';
+import { bootstrapDirectory, ensureAdminCredential } from './directory/bootstrap.ts';
+import type { AdminCredential } from './directory/bootstrap.ts';
+import { createInteractiveIdp } from './http/idp-interactive/wire.ts';
+import type { Administrators } from './idp/session/administrators.ts';
+import { createTokenIdp } from './http/idp/wire.ts';
+import type { TokenService } from './idp/token-service.ts';
 
 /**
  * The composition root: configuration → store → services → HTTP. Every collaborator is built here with
@@ -38,6 +48,13 @@ export interface Behalf {
   readonly http: FastifyInstance;
   /** The local CA certificate clients must trust (`NODE_EXTRA_CA_CERTS`); undefined with an operator certificate. */
   readonly caCertificatePath: string | undefined;
+  readonly directory: Directory;
+  /** Who may consent for a whole tenant (stand-in for Entra's directory roles). */
+  readonly administrators: Administrators;
+  /** The built-in administrator app's client secret (`<dataDir>/admin-credential.json`). */
+  readonly adminCredential: AdminCredential;
+  /** The Entra-compatible token service (token endpoint, codes, verifier of Behalf-issued tokens). */
+  readonly tokens: TokenService;
   close(): Promise<void>;
 }
 
@@ -64,7 +81,36 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     config.tlsCert || config.tlsKey
       ? readTlsFiles({ certificateFile: config.tlsCert, keyFile: config.tlsKey })
       : await ensureTlsMaterial({ dir: join(dataDir, 'tls'), hostNames: [config.host], clock, logger });
-  const routes: RouteModule[] = [];
+  const keyRing = loadMasterKeyRing({ masterKey: config.masterKey, dataDir, logger });
+  const directory = createDirectory({
+    store,
+    clock,
+    random,
+    secretHasher: createSecretHasher(clientSecretPepper(keyRing)),
+    passwordHasher: { hash: (p) => hashPassword(p), verify: verifyPassword },
+  });
+  const { homeTenant } = await bootstrapDirectory(directory);
+  const interactive = createInteractiveIdp({
+    store,
+    clock,
+    random,
+    logger,
+    directory,
+    deriveKey: (purpose) => keyRing.deriveKey(purpose),
+    authorizationCodeLifetime: config.authorizationCodeLifetime,
+  });
+  const tokenIdp = await createTokenIdp({
+    config,
+    store,
+    clock,
+    random,
+    logger,
+    directory,
+    masterKeys: keyRing,
+    baseUrl: publicUrl,
+    caCertificatePem: tls.caCertificatePem,
+  });
+  const routes: RouteModule[] = [interactive.routes, tokenIdp.routes];
   const http = await createHttpServer({ logger, routes, tls });
   await http.listen({ port: config.port, host: config.bindAddress });
   const address = http.server.address();
@@ -75,9 +121,21 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     ...(tls.caCertificatePath ? { trust: `NODE_EXTRA_CA_CERTS=${tls.caCertificatePath}` } : {}),
   });
 
+  const adminCredential = await ensureAdminCredential({
+    directory,
+    file: join(dataDir, 'admin-credential.json'),
+    authority: `${baseUrl}/${homeTenant.id}/v2.0`,
+    tenantId: homeTenant.id,
+    logger,
+  });
+
   return {
     config,
     url: baseUrl,
+    directory,
+    administrators: interactive.administrators,
+    adminCredential,
+    tokens: tokenIdp.tokens,
     caCertificatePath: tls.caCertificatePath,
     store,
     http,

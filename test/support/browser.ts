@@ -36,13 +36,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel('Email or username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([
+    page.waitForEvent('framenavigated'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
 }
 
 /** Presses Accept (optionally "on behalf of your organization") on the consent page. */
 export async function acceptConsent(page: Page, options: { organization?: boolean } = {}): Promise<void> {
   if (options.organization) await page.getByLabel('Consent on behalf of your organization').check();
-  await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Accept' }).click()]);
+  await Promise.all([
+    page.waitForEvent('framenavigated'),
+    page.getByRole('button', { name: 'Accept' }).click(),
+  ]);
 }
 
 /**

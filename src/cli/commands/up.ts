@@ -1,9 +1,17 @@
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ConfigError, SETTINGS, flagName, loadConfig } from '../../core/config.ts';
 import { startBehalf } from '../../main.ts';
+import { DEMO_FILE, ensureDemoTenant } from '../demo/setup.ts';
+import { welcomeText } from '../demo/welcome.ts';
+import { cryptoRandom } from '../../core/ids.ts';
+import { createJsonLogger } from '../../core/logger.ts';
 
-/** `behalf up`: every configuration setting is also a flag of this command. */
+/**
+ * `behalf up`: every configuration setting is also a flag of this command. With `--demo` (what
+ * `npm start` runs) the Contoso tenant is created or found again and a welcome is printed.
+ */
 export function registerUpCommand(program: Command): void {
   const up = program
     .command('up')
@@ -24,12 +32,51 @@ export function registerUpCommand(program: Command): void {
       }
       throw error;
     }
-    const behalf = await startBehalf({ config });
-    process.stdout.write(`Behalf is up at ${behalf.url}\n`);
-    const stop = () => {
-      void behalf.close().then(() => process.exit(0));
+    const logger = createJsonLogger({ level: config.logLevel });
+    const behalf = await startBehalf({ config, logger });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      behalf.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          process.exit(1);
+        },
+      );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+
+    if (config.demo) {
+      const dataDir = resolve(config.dataDir);
+      const demo = await ensureDemoTenant({
+        directory: behalf.directory,
+        administrators: behalf.administrators,
+        random: cryptoRandom,
+        logger,
+        baseUrl: behalf.url,
+        dataDir,
+        caCertificatePath: behalf.caCertificatePath,
+        adminApp: {
+          appId: behalf.adminCredential.clientId,
+          clientSecret: behalf.adminCredential.clientSecret,
+        },
+      });
+      process.stdout.write(welcomeText(demo, join(dataDir, DEMO_FILE)) + '\n');
+      return;
+    }
+    process.stdout.write(
+      [
+        `Behalf is up at ${behalf.url}`,
+        `  Administrator credential (client credentials for the management API): ${join(resolve(config.dataDir), 'admin-credential.json')}`,
+        ...(behalf.caCertificatePath
+          ? [`  Trust the local CA: export NODE_EXTRA_CA_CERTS=${behalf.caCertificatePath}`]
+          : []),
+        '',
+      ].join('\n'),
+    );
   });
 }

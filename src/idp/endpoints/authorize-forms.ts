@@ -5,7 +5,7 @@ import { csrfCookieOf, csrfValid } from './authorize-deps.ts';
 import { InteractiveError, interactiveError } from './authorize-errors.ts';
 import { requestedAccess, missingAccess } from './authorize-consent.ts';
 import type { AuthorizeInteraction } from './authorize.ts';
-import { clientError, continueAuthorization, pageError, withCookies } from './authorize.ts';
+import { clientError, continueAuthorization, formTarget, pageError, withCookies } from './authorize.ts';
 import type { InteractiveResponse } from './authorize-response.ts';
 import { parseCookies } from '../session/cookies.ts';
 import { CSRF_COOKIE } from '../session/csrf.ts';
@@ -60,6 +60,7 @@ export function submitSignIn(deps: InteractiveDeps, tenantId: string, browser: B
         interaction: interaction.id,
         tenantName: tenant.displayName,
         clientName: app.displayName,
+        formTargets: [formTarget(interaction.request.redirectUri)],
         username,
         error,
       }),

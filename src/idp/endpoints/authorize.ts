@@ -173,6 +173,7 @@ export async function continueAuthorization(
   try {
     const csrf = csrfCookieOf(deps, browser);
     const form = {
+      formTargets: [formTarget(request.redirectUri)],
       csrfToken: deps.csrf.tokenFor(csrf.value),
       interaction: interaction.id,
       tenantName: tenant.displayName,
@@ -258,6 +259,15 @@ export async function continueAuthorization(
     await deps.interactions.finish(interaction.id);
     return clientError(error, request, browser, deps);
   }
+}
+
+/**
+ * CSP form-action also governs the redirects that follow a form submission (CSP3 §6.2.1), and the
+ * sign-in and consent posts end in a redirect to the client: its origin must be allowed.
+ */
+export function formTarget(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
 }
 
 export function consentView(

@@ -26,5 +26,9 @@ export function accountPickerPage(view: FormContext & { accounts: readonly Accou
         <li><button type="submit" name="account" value="other">Use another account</button></li>
       </ul>
     </form>`;
-  return { status: 200, html: layout({ title: 'Pick an account', body, tenantName: view.tenantName }) };
+  return {
+    status: 200,
+    html: layout({ title: 'Pick an account', body, tenantName: view.tenantName }),
+    formTargets: view.formTargets ?? [],
+  };
 }

@@ -64,5 +64,9 @@ export function consentPage(view: ConsentView): Page {
         <button type="submit" name="decision" value="accept" class="primary">Accept</button>
       </div>
     </form>`;
-  return { status: 200, html: layout({ title: 'Permissions requested', body, tenantName: view.tenantName }) };
+  return {
+    status: 200,
+    html: layout({ title: 'Permissions requested', body, tenantName: view.tenantName }),
+    formTargets: view.formTargets ?? [],
+  };
 }

@@ -9,6 +9,8 @@ export interface FormContext {
   /** The pending authorization request this form continues. */
   readonly interaction: string;
   readonly tenantName: string;
+  /** The client's redirect origin: the form's post ends in a redirect there (CSP form-action). */
+  readonly formTargets?: readonly string[];
 }
 
 export interface SignInView extends FormContext {
@@ -55,5 +57,6 @@ export function signInPage(view: SignInView): Page {
   return {
     status: view.error ? 400 : 200,
     html: layout({ title: 'Sign in', body, tenantName: view.tenantName }),
+    formTargets: view.formTargets ?? [],
   };
 }

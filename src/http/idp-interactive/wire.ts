@@ -1,0 +1,73 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Random } from '../../core/ids.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Directory } from '../../directory/directory.ts';
+import { idpDirectoryFrom } from '../../idp/directory-adapter.ts';
+import { createConsentWriter } from '../../idp/endpoints/admin-consent-writer.ts';
+import type { InteractiveDeps } from '../../idp/endpoints/authorize-deps.ts';
+import { createAdministrators } from '../../idp/session/administrators.ts';
+import type { Administrators } from '../../idp/session/administrators.ts';
+import { createCsrf } from '../../idp/session/csrf.ts';
+import { createInteractions } from '../../idp/session/interactions.ts';
+import { createLockout } from '../../idp/session/lockout.ts';
+import type { LockoutPolicy } from '../../idp/session/lockout.ts';
+import { createSealer } from '../../idp/session/seal.ts';
+import { createSsoSessions } from '../../idp/session/sso-session.ts';
+import { createAuthorizationCodeStore } from '../../idp/stores/authorization-codes.ts';
+import type { RecordStore } from '../../storage/record-store.ts';
+import type { RouteModule } from '../server.ts';
+import type { InteractiveRoute } from './routes.ts';
+import { idpInteractiveRoutes } from './routes.ts';
+
+export interface InteractiveIdpOptions {
+  readonly store: RecordStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly directory: Directory;
+  /** The master key ring's HKDF: cookie sealing and CSRF keys never share a key with anything else. */
+  readonly deriveKey: (purpose: string) => Buffer;
+  readonly authorizationCodeLifetime: number;
+  readonly lockoutPolicy?: LockoutPolicy;
+  readonly frontChannelIdToken?: InteractiveDeps['frontChannelIdToken'];
+  readonly extraRoutes?: readonly InteractiveRoute[];
+}
+
+/** Builds the interactive identity provider's services and its route module (one call in main.ts). */
+export function createInteractiveIdp(options: InteractiveIdpOptions): {
+  routes: RouteModule;
+  administrators: Administrators;
+  deps: InteractiveDeps;
+} {
+  const { store, clock, random, logger } = options;
+  const administrators = createAdministrators(store);
+  const deps: InteractiveDeps = {
+    directory: idpDirectoryFrom(options.directory),
+    consent: createConsentWriter(options.directory),
+    administrators,
+    codes: createAuthorizationCodeStore({
+      store,
+      clock,
+      random,
+      lifetimeSeconds: options.authorizationCodeLifetime,
+    }),
+    sessions: createSsoSessions({
+      store,
+      clock,
+      random,
+      sealer: createSealer(options.deriveKey('idp sso session cookie')),
+    }),
+    lockout: createLockout({
+      store,
+      clock,
+      ...(options.lockoutPolicy ? { policy: options.lockoutPolicy } : {}),
+    }),
+    csrf: createCsrf(options.deriveKey('idp csrf token'), random),
+    interactions: createInteractions({ store, clock, random }),
+    clock,
+    random,
+    logger,
+    ...(options.frontChannelIdToken ? { frontChannelIdToken: options.frontChannelIdToken } : {}),
+  };
+  return { routes: idpInteractiveRoutes(deps, options.extraRoutes), administrators, deps };
+}
