@@ -143,4 +143,28 @@ describe('token-signing key ring', () => {
     assert.equal(restarted.ring.signingKey().kid, next);
     assert.equal(restarted.ring.publishedKeys().length, 2);
   });
+
+  it('lets nodes sharing a store agree on one ring when they start or rotate at once', async () => {
+    const persistence = memorySigningKeyPersistence();
+    const key = randomBytes(32);
+    const nodes = [setup(persistence, key), setup(persistence, key), setup(persistence, key)];
+    await Promise.all(nodes.map((node) => node.ring.ensure()));
+    const persisted = persistence.saved.map((stored) => stored.kid);
+    assert.equal(persisted.length, 2);
+    for (const node of nodes) {
+      assert.deepEqual(
+        node.ring.publishedKeys().map((jwk) => jwk.kid),
+        persisted,
+      );
+    }
+    await Promise.all(nodes.map((node) => node.ring.rotate()));
+    assert.equal(persistence.saved.length, 3, 'one rotation, not three');
+    for (const node of nodes) {
+      assert.equal(node.ring.signingKey().kid, persisted[1], 'the formerly next key signs everywhere');
+      assert.deepEqual(
+        node.ring.publishedKeys().map((jwk) => jwk.kid),
+        persistence.saved.map((stored) => stored.kid),
+      );
+    }
+  });
 });

@@ -144,42 +144,66 @@ export function createSigningKeyRing(options: SigningKeyRingOptions): SigningKey
     return hydrate(stored);
   };
 
-  const save = async (next: LoadedKey[]) => {
-    next.sort(
-      (a, b) =>
-        STATE_ORDER[a.stored.state] - STATE_ORDER[b.stored.state] || b.stored.createdAt - a.stored.createdAt,
-    );
-    await persistence.save(next.map((key) => key.stored));
-    keys = next;
-  };
-
   const load = async () => {
     keys = (await persistence.load()).map(hydrate);
+  };
+
+  const shape = (stored: readonly StoredSigningKey[]) =>
+    stored.map((key) => `${key.kid}:${key.state}`).join(',');
+
+  /**
+   * Nodes sharing a store may change the ring at once (first start, rotation). Key generation takes a
+   * while, so before writing the ring is re-read: if another node wrote meanwhile, its ring wins
+   * (`ensure` re-checks it, `rotate` adopts it as this rotation), and after writing the ring is read
+   * back, so this node never signs with a key that is not the persisted one.
+   */
+  const change = async (
+    compute: (current: LoadedKey[], now: number) => Promise<LoadedKey[] | undefined>,
+    onConflict: 'retry' | 'adopt',
+  ) => {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      await load();
+      const before = shape(keys.map((key) => key.stored));
+      const next = await compute(keys, clock.now());
+      if (!next) return;
+      if (shape(await persistence.load()) !== before) {
+        if (onConflict === 'adopt') break;
+        continue;
+      }
+      next.sort(
+        (a, b) =>
+          STATE_ORDER[a.stored.state] - STATE_ORDER[b.stored.state] ||
+          b.stored.createdAt - a.stored.createdAt,
+      );
+      await persistence.save(next.map((key) => key.stored));
+      break;
+    }
+    await load();
   };
 
   return {
     load,
     async ensure() {
-      await load();
-      const now = clock.now();
-      let next = keys.filter((key) => stillPublished(key.stored, now));
-      let changed = next.length !== keys.length;
-      if (!next.some((key) => key.stored.state === 'active')) {
-        // With no active key but a published next one (an interrupted rotation), promote it: it is already public.
-        const waiting = next.find((key) => key.stored.state === 'next');
-        next = next.filter((key) => key !== waiting);
-        next.push(
-          waiting
-            ? hydrate({ ...waiting.stored, state: 'active', activatedAt: now })
-            : await create('active', now),
-        );
-        changed = true;
-      }
-      if (!next.some((key) => key.stored.state === 'next')) {
-        next.push(await create('next', now));
-        changed = true;
-      }
-      if (changed) await save(next);
+      await change(async (current, now) => {
+        let next = current.filter((key) => stillPublished(key.stored, now));
+        let changed = next.length !== current.length;
+        if (!next.some((key) => key.stored.state === 'active')) {
+          // With no active key but a published next one (an interrupted rotation), promote it: it is already public.
+          const waiting = next.find((key) => key.stored.state === 'next');
+          next = next.filter((key) => key !== waiting);
+          next.push(
+            waiting
+              ? { ...waiting, stored: { ...waiting.stored, state: 'active', activatedAt: now } }
+              : await create('active', now),
+          );
+          changed = true;
+        }
+        if (!next.some((key) => key.stored.state === 'next')) {
+          next.push(await create('next', now));
+          changed = true;
+        }
+        return changed ? next : undefined;
+      }, 'retry');
     },
     signingKey() {
       const active = keys.find((key) => key.stored.state === 'active');
@@ -197,21 +221,21 @@ export function createSigningKeyRing(options: SigningKeyRingOptions): SigningKey
       return keys.filter((key) => stillPublished(key.stored, now)).map((key) => key.jwk);
     },
     async rotate() {
-      await load();
-      const now = clock.now();
-      const rotated: LoadedKey[] = [];
-      for (const key of keys) {
-        if (!stillPublished(key.stored, now)) continue;
-        const { state } = key.stored;
-        if (state === 'active')
-          rotated.push({ ...key, stored: { ...key.stored, state: 'retired', retiredAt: now } });
-        else if (state === 'next')
-          rotated.push({ ...key, stored: { ...key.stored, state: 'active', activatedAt: now } });
-        else rotated.push(key);
-      }
-      if (!rotated.some((key) => key.stored.state === 'active')) rotated.push(await create('active', now));
-      rotated.push(await create('next', now));
-      await save(rotated);
+      await change(async (current, now) => {
+        const rotated: LoadedKey[] = [];
+        for (const key of current) {
+          if (!stillPublished(key.stored, now)) continue;
+          const { state } = key.stored;
+          if (state === 'active')
+            rotated.push({ ...key, stored: { ...key.stored, state: 'retired', retiredAt: now } });
+          else if (state === 'next')
+            rotated.push({ ...key, stored: { ...key.stored, state: 'active', activatedAt: now } });
+          else rotated.push(key);
+        }
+        if (!rotated.some((key) => key.stored.state === 'active')) rotated.push(await create('active', now));
+        rotated.push(await create('next', now));
+        return rotated;
+      }, 'adopt');
     },
   };
 }
