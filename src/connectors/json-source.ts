@@ -105,7 +105,8 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
     }
   }
   if (tree === undefined) fatal = true;
-  const value = tree ? getNodeValue(tree) : undefined;
+  // jsonc-parser builds objects without a prototype; plain objects keep String() and friends safe.
+  const value: unknown = tree ? JSON.parse(JSON.stringify(getNodeValue(tree)) ?? 'null') : undefined;
   return {
     source: { file, text, tree, value, repaired, hadBom, lineStarts },
     diagnostics,

@@ -142,7 +142,7 @@ describe('behalf connector validate (offline, real process)', () => {
       result.stdout,
       new RegExp(`^apiProperties\\.json:${at.line}:${at.column}  error  auth\\.identity-provider$`, 'm'),
     );
-    assert.match(result.stdout, /^  fix: Use one of aad, /m);
+    assert.match(result.stdout, /^ {2}fix: Use one of aad, /m);
     assert.match(result.stdout, /invalid — 1 error\(s\)/);
   });
 });
