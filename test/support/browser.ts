@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request, Route } from 'playwright-core';
 
 /**
  * Debian's Chromium driven by playwright-core (no browser download). Each test gets its own context,
@@ -61,16 +61,29 @@ export async function captureRedirect(
   drive: () => Promise<void>,
 ): Promise<URL> {
   let captured: URL | undefined;
-  await page.route(
-    (url) => url.toString().startsWith(redirectPrefix),
-    async (route) => {
-      captured = new URL(route.request().url());
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'captured' });
-    },
-  );
-  await drive();
-  const deadline = Date.now() + 10_000;
-  while (!captured && Date.now() < deadline) await page.waitForTimeout(50);
+  const matcher = (url: URL) => url.toString().startsWith(redirectPrefix);
+  const handler = async (route: Route) => {
+    captured = new URL(route.request().url());
+    await route.fulfill({ status: 200, contentType: 'text/plain', body: 'captured' });
+  };
+  // A redirect that ends a page.goto is not always offered to route handlers, so requests are watched too;
+  // the navigation may then fail (nothing resolves client.example), which is expected.
+  const onRequest = (request: Request) => {
+    if (!captured && request.url().startsWith(redirectPrefix)) captured = new URL(request.url());
+  };
+  page.on('request', onRequest);
+  await page.route(matcher, handler);
+  try {
+    await drive().catch((error: unknown) => {
+      if (!captured) throw error;
+    });
+    const deadline = Date.now() + 10_000;
+    while (!captured && Date.now() < deadline) await page.waitForTimeout(50);
+  } finally {
+    // One interception per call: a later call must not find this handler in the way.
+    await page.unroute(matcher, handler);
+    page.off('request', onRequest);
+  }
   if (!captured) throw new Error(`the browser never reached ${redirectPrefix}; it is at ${page.url()}`);
   return captured;
 }

@@ -18,6 +18,9 @@ export interface Page {
 
 export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLESHEET).digest('base64')}'`;
 
+// Built outside the template so that formatting can never add whitespace the CSP hash does not cover.
+const STYLE_TAG = new Html(`<style>${STYLESHEET}</style>`);
+
 export function layout(options: { title: string; body: Html; tenantName?: string | undefined }): string {
   return html`<!doctype html>
     <html lang="en">
@@ -26,9 +29,7 @@ export function layout(options: { title: string; body: Html; tenantName?: string
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>${options.title} · Behalf</title>
-        <style>
-          ${new Html(STYLESHEET)}
-        </style>
+        ${STYLE_TAG}
       </head>
       <body>
         <main class="card" aria-labelledby="page-title">
