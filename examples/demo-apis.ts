@@ -270,6 +270,8 @@ export interface StartDemoApisOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** PEM of Behalf's local CA, so the APIs trust its discovery and JWKS endpoints. */
   readonly ca?: string;
+  /** An unknown signing key refetches the JWKS at most this often (default 30 s). */
+  readonly keyRefreshCooldownMs?: number;
   /** The domain of the seeded mailboxes and role assignments (alice@…, bob@…). */
   readonly domain?: string;
 }
@@ -292,6 +294,9 @@ export async function startDemoApis(options: StartDemoApisOptions): Promise<Demo
     ...(options.publicHost ? { publicHost: options.publicHost } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.keyRefreshCooldownMs !== undefined
+      ? { keyRefreshCooldownMs: options.keyRefreshCooldownMs }
+      : {}),
   };
   const mail: RunningApi = await startMailApi({
     ...common,

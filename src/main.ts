@@ -24,6 +24,8 @@ import { createInteractiveIdp } from './http/idp-interactive/wire.ts';
 import type { Administrators } from './idp/session/administrators.ts';
 import { createTokenIdp } from './http/idp/wire.ts';
 import type { TokenService } from './idp/token-service.ts';
+import { graphApiRoutes, graphBearerVerifier } from './http/graph/index.ts';
+import type { SigningKeyRing } from './crypto/signing-keys.ts';
 
 /**
  * The composition root: configuration → store → services → HTTP. Every collaborator is built here with
@@ -55,6 +57,8 @@ export interface Behalf {
   readonly adminCredential: AdminCredential;
   /** The Entra-compatible token service (token endpoint, codes, verifier of Behalf-issued tokens). */
   readonly tokens: TokenService;
+  /** The token signing keys (rotation; Easy Auth's e2e rotates them to prove validators follow). */
+  readonly signingKeys: SigningKeyRing;
   close(): Promise<void>;
 }
 
@@ -110,7 +114,16 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     baseUrl: publicUrl,
     caCertificatePem: tls.caCertificatePem,
   });
-  const routes: RouteModule[] = [interactive.routes, tokenIdp.routes];
+  const routes: RouteModule[] = [
+    interactive.routes,
+    tokenIdp.routes,
+    graphApiRoutes({
+      directory,
+      logger,
+      verifyBearer: graphBearerVerifier(tokenIdp.tokens),
+      homeTenantId: () => homeTenant.id,
+    }),
+  ];
   const http = await createHttpServer({ logger, routes, tls });
   await http.listen({ port: config.port, host: config.bindAddress });
   const address = http.server.address();
@@ -136,6 +149,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     administrators: interactive.administrators,
     adminCredential,
     tokens: tokenIdp.tokens,
+    signingKeys: tokenIdp.signingKeys,
     caCertificatePath: tls.caCertificatePath,
     store,
     http,

@@ -19,6 +19,7 @@ export interface ResourceManagerApiOptions extends ServeOptions {
   readonly seed?: SubscriptionSeed;
   readonly ca?: string;
   readonly fetch?: FetchLike;
+  readonly keyRefreshCooldownMs?: number;
 }
 
 /** The api-versions of `Subscriptions - List` the demo answers (ARM refuses any other). */
@@ -33,6 +34,9 @@ export async function startResourceManagerApi(options: ResourceManagerApiOptions
     ...(options.tenantId ? { allowedTenants: [options.tenantId] } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.keyRefreshCooldownMs !== undefined
+      ? { keyRefreshCooldownMs: options.keyRefreshCooldownMs }
+      : {}),
     formatError: armAuthError,
   });
 
