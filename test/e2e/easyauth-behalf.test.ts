@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
 import { DEMO_APP_IDS } from '../../examples/demo-apis.ts';
 import { startEasyAuthBehalf } from '../support/easyauth-behalf.ts';
 import type { EasyAuthBehalf } from '../support/easyauth-behalf.ts';
@@ -82,11 +83,10 @@ describe('Easy Auth with Behalf as the identity provider', () => {
     const token = await env.userToken(env.users.alice, 'api://contoso-mail/Mail.Read');
     const kid = (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string })
       .kid;
-    const jwks = (await (
-      await fetch(`${env.behalf.url}/${env.tenantId}/discovery/v2.0/keys`, {
-        dispatcher: env.dispatcher,
-      } as RequestInit)
-    ).json()) as { keys: { kid: string }[] };
+    const jwksResponse = await request(`${env.behalf.url}/${env.tenantId}/discovery/v2.0/keys`, {
+      dispatcher: env.dispatcher,
+    });
+    const jwks = (await jwksResponse.body.json()) as { keys: { kid: string }[] };
     assert.ok(jwks.keys.some((k) => k.kid === kid));
     // The fixture sets a 1 s refetch cooldown; the API fetched the JWKS at its first request above.
     const early = await mail(UNREAD, token);
