@@ -19,12 +19,20 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const SECRET_FIELD = /(secret|password|token|assertion|authorization|cookie|key|code_verifier|^code$)/i;
 // A JWT (three base64url parts) or a long high-entropy run is redacted wherever it appears in text.
 const JWT_LIKE = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
-const LONG_OPAQUE = /\b[A-Za-z0-9_~.+/-]{40,}={0,2}/g;
+// Secrets Behalf generates are base64url or Entra-style ([A-Za-z0-9~.]); a run of 40+ such characters
+// is redacted. A run with slashes is redacted only if it looks like standard base64 (upper case, lower
+// case and digits together), so file paths such as the CA certificate's stay readable.
+const LONG_OPAQUE = /[A-Za-z0-9_~.+-]{40,}={0,2}/g;
+const BASE64_WITH_SLASHES =
+  /(?<![\w/.~-])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{40,}={0,2}/g;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[…]';
   if (typeof value === 'string')
-    return value.replace(JWT_LIKE, '[redacted-jwt]').replace(LONG_OPAQUE, '[redacted]');
+    return value
+      .replace(JWT_LIKE, '[redacted-jwt]')
+      .replace(BASE64_WITH_SLASHES, '[redacted]')
+      .replace(LONG_OPAQUE, '[redacted]');
   if (value instanceof Error) {
     return {
       name: value.name,
