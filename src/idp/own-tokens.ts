@@ -21,8 +21,13 @@ export async function checkOwnToken(
   expect: { readonly tenantId?: string; readonly audiences?: readonly string[] } = {},
 ): Promise<OwnTokenCheck> {
   const verified = await deps.signer.verifyOwn(token);
-  if (!verified.ok)
-    return { ok: false, failure: verified.reason === 'malformed' ? 'malformed' : 'signature' };
+  if (!verified.ok) {
+    const passthrough: readonly string[] = ['malformed', 'expired', 'not_yet_valid'];
+    const failure = passthrough.includes(verified.reason)
+      ? (verified.reason as OwnTokenFailure)
+      : 'signature';
+    return { ok: false, failure };
+  }
   const { claims } = verified.jwt;
   const tid = claims['tid'];
   if (typeof tid !== 'string') return { ok: false, failure: 'issuer' };

@@ -47,6 +47,8 @@ export interface TokenFixture {
   /** POST a form to a token endpoint; returns status, headers and the parsed JSON body. */
   post(path: string, form: Record<string, string>, headers?: Record<string, string>): Promise<HttpResult>;
   get(path: string): Promise<HttpResult>;
+  /** Moves Behalf's clock (not the test's) by this many milliseconds from real time. */
+  setClockOffset(milliseconds: number): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,12 @@ export async function startTokenFixture(settings: Record<string, unknown> = {}):
     { dataDir, port: 0, federatedIssuerAllowlist: [issuer.origin], refreshTokenReuseGrace: 1, ...settings },
     {},
   );
-  const behalf = await startBehalf({ config, logger: silentLogger });
+  let offset = 0;
+  const behalf = await startBehalf({
+    config,
+    logger: silentLogger,
+    clock: { now: () => Date.now() + offset },
+  });
   const caPem = readFileSync(behalf.caCertificatePath!, 'utf8');
   const dispatcher = new Agent({ connect: { ca: caPem } });
   const { directory } = behalf;
@@ -204,6 +211,9 @@ export async function startTokenFixture(settings: Record<string, unknown> = {}):
     dispatcher,
     post: (path, form, headers) => send('POST', path, new URLSearchParams(form).toString(), headers),
     get: (path) => send('GET', path),
+    setClockOffset(milliseconds) {
+      offset = milliseconds;
+    },
     async close() {
       await dispatcher.close();
       await issuer.close();

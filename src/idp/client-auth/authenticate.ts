@@ -13,8 +13,6 @@ import { claimJti } from './jti-replay.ts';
 import { checkClientSecret } from './secret.ts';
 
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** The default (public cloud) audience of federated credentials (EW:workload-identity-federation.md). */
-export const FIC_AUDIENCE = 'api://AzureADTokenExchange';
 
 export interface ClientCredentials {
   readonly clientId: string | undefined;
@@ -82,7 +80,7 @@ export async function authenticateClient(
         decoded,
         deps.jwt,
         deps.federation,
-        FIC_AUDIENCE,
+        audience,
       );
       // Entra-issued tokens as FICs must be app-only (managed identity as FIC): AADSTS700229.
       if (decoded.claims['idtyp'] !== 'app' && typeof decoded.claims['scp'] === 'string')

@@ -15,6 +15,7 @@ export async function verifyFederatedAssertion(
   decoded: DecodedJwt,
   jwt: JwtTools,
   keys: FederationKeySource,
+  /** The assertion's single `aud`. */
   audience: string,
 ): Promise<void> {
   const { claims } = decoded;
