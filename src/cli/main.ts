@@ -2,6 +2,12 @@ import { Command } from 'commander';
 import { registerConnectorCommand } from './commands/connector.ts';
 import { registerProtectCommand } from './commands/protect.ts';
 import { registerUpCommand } from './commands/up.ts';
+import { registerTenantCommand } from './commands/tenant.ts';
+import { registerUserCommand } from './commands/user.ts';
+import { registerGroupCommand } from './commands/group.ts';
+import { registerAppCommand } from './commands/app.ts';
+import { registerSpCommand } from './commands/sp.ts';
+import { registerGrantCommand } from './commands/grant.ts';
 
 /** The `behalf` command. Each sub-command lives in its own file under commands/. */
 export function buildProgram(): Command {
@@ -11,6 +17,12 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerConnectorCommand(program);
   registerProtectCommand(program);
+  registerTenantCommand(program);
+  registerUserCommand(program);
+  registerGroupCommand(program);
+  registerAppCommand(program);
+  registerSpCommand(program);
+  registerGrantCommand(program);
   return program;
 }
 
