@@ -22,3 +22,4 @@ export { parseDirectCommand, directHelp, isDirectCommand } from './direct-mode.t
 export type { LlmProvider, LlmMessage, LlmReply, LlmToolSpec, LlmToolCall } from './llm/provider.ts';
 export { LlmUnavailableError, noLlm } from './llm/provider.ts';
 export { createOpenAiCompatibleProvider } from './llm/openai-compatible.ts';
+export { llmFromConfig } from './llm/from-config.ts';

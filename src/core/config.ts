@@ -116,6 +116,34 @@ export const SETTINGS = {
     [],
     'Comma-separated https origins of federated-credential issuers allowed on loopback/private addresses (test issuers); all others must be public.',
   ),
+  llmBaseUrl: setting(
+    z.string().url().optional(),
+    undefined,
+    'OpenAI-compatible chat-completions base URL for the chat agent (OpenAI, Azure OpenAI deployment, Ollama, vLLM, llama.cpp); unset = direct mode only.',
+  ),
+  llmApiKey: setting(
+    z.string().optional(),
+    undefined,
+    'API key sent to llmBaseUrl (bearer, or api-key with llmAzureApiVersion).',
+    {
+      secret: true,
+    },
+  ),
+  llmModel: setting(
+    z.string().min(1).optional(),
+    undefined,
+    'Model (or Azure deployment) name the chat agent asks for.',
+  ),
+  llmAzureApiVersion: setting(
+    z.string().optional(),
+    undefined,
+    'Set for Azure OpenAI: sent as ?api-version= with an api-key header instead of a bearer token.',
+  ),
+  llmTimeout: setting(
+    seconds,
+    60,
+    'Seconds to wait for the model before the chat says it is unavailable and keeps the conversation.',
+  ),
   demo: setting(
     bool,
     false,
