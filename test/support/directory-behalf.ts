@@ -7,9 +7,13 @@ import { captureLogger } from '../../src/core/logger.ts';
 import type { Behalf } from '../../src/main.ts';
 import { startBehalf } from '../../src/main.ts';
 
+/** Graph JSON as tests read it: loosely typed on purpose, every read is asserted. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
 export interface GraphResult {
   status: number;
-  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: Json;
   text: string;
 }
 
