@@ -145,6 +145,26 @@ describe('token validator', () => {
     assert.throws(() => validator({ clockSkewSeconds: 3600 }), /clockSkewSeconds/);
   });
 
+  it('remembers a verified token for a bounded time, never past its expiry', async () => {
+    const clock = manualClock(Date.now());
+    const iat = Math.floor(clock.now() / 1000);
+    const token = await issuer.accessToken({
+      aud: API,
+      user: alice,
+      scp: 'x',
+      issuedAt: iat,
+      lifetimeSeconds: 90,
+    });
+    const v = validator({ clock, clockSkewSeconds: 0, tokenCacheSeconds: 60 });
+    const first = await v.validate(token);
+    assert.equal(await v.validate(token), first, 'served from the cache');
+    clock.advance(61_000);
+    const again = await v.validate(token);
+    assert.notEqual(again, first, 'verified afresh after the cache lifetime');
+    clock.advance(30_000);
+    await rejects(v.validate(token), /expired/);
+  });
+
   it('refuses alg none, HS256 and algorithms outside the allowlist', async () => {
     const v = validator();
     const payload = Buffer.from(

@@ -30,6 +30,13 @@ export interface ValidatorOptions {
   readonly ca?: string;
   readonly clock?: Clock;
   readonly keyRefreshCooldownMs?: number;
+  /**
+   * Tokens already verified are remembered (by their exact text) for at most `tokenCacheSeconds`
+   * (default 60) and never past `exp`, so a busy caller does not pay an RSA verification per request
+   * (Envoy's jwt_authn cache does the same). 0 turns it off. Bounded to `tokenCacheSize` entries (1000).
+   */
+  readonly tokenCacheSeconds?: number;
+  readonly tokenCacheSize?: number;
   readonly metadataUrls?: Partial<Record<TokenVersion, string>>;
 }
 
@@ -69,7 +76,27 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     ...(options.metadataUrls ? { metadataUrls: options.metadataUrls } : {}),
   });
 
+  const cacheMs = (options.tokenCacheSeconds ?? 60) * 1000;
+  const cacheSize = options.tokenCacheSize ?? 1000;
+  const verified = new Map<string, { principal: Principal; until: number }>();
+
   async function validate(token: string): Promise<Principal> {
+    const hit = cacheMs > 0 ? verified.get(token) : undefined;
+    if (hit) {
+      if (hit.until > clock.now()) return hit.principal;
+      verified.delete(token);
+    }
+    const principal = await verify(token);
+    if (cacheMs > 0) {
+      const exp = (principal.claims['exp'] as number) * 1000;
+      verified.set(token, { principal, until: Math.min(exp, clock.now() + cacheMs) });
+      // Map keeps insertion order: the oldest entry goes first.
+      if (verified.size > cacheSize) verified.delete(verified.keys().next().value!);
+    }
+    return principal;
+  }
+
+  async function verify(token: string): Promise<Principal> {
     const parts = token.split('.');
     if (parts.length !== 3) throw invalidToken('The token is not a signed JWT (JWS compact serialization).');
     const header = decodeSegment(parts[0]!, 'header');
