@@ -43,14 +43,18 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
-  ['::ffff:0:0', 96],
   ['ff00::', 8],
 ] as const)
   BLOCKED.addSubnet(net, prefix, 'ipv6');
 
-export function isBlockedAddress(address: string): boolean {
+export function isBlockedAddress(input: string): boolean {
+  // IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries. (A ::ffff:0:0/96 rule
+  // in the BlockList would match every IPv4 address, since BlockList compares IPv4 in mapped form.)
+  const address = input.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
   const family = isIP(address);
   if (family === 0) return true;
+  // Any other mapped or translated form (::ffff:7f00:1, 64:ff9b::/96) is refused rather than decoded.
+  if (family === 6 && /^(::ffff:|64:ff9b:)/i.test(address)) return true;
   return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
