@@ -31,11 +31,7 @@ export interface ParsedSource {
 export function parseJsonSource(file: string, raw: string): ParsedSource {
   const hadBom = raw.charCodeAt(0) === 0xfeff;
   const text = hadBom ? raw.slice(1) : raw;
-  const lineStarts = computeLineStarts(text);
-  const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const diagnostics: Diagnostic[] = [];
-  const at = (offset: number) => positionOf(lineStarts, offset);
   if (hadBom)
     diagnostics.push({
       severity: 'warning',
@@ -47,6 +43,14 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
       message: 'The file starts with a UTF-8 byte order mark; it was ignored.',
       fix: 'Save the file as UTF-8 without a BOM.',
     });
+  // Fast path: most files are strict JSON, and the syntax tree (for line:column and repairs) is then
+  // built only if a diagnostic needs a position.
+  const strict = tryStrict(text);
+  if (strict.ok) return { source: lazySource(file, text, strict.value, hadBom), diagnostics, usable: true };
+  const lineStarts = computeLineStarts(text);
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  const at = (offset: number) => positionOf(lineStarts, offset);
   let repaired = false;
   let fatal = false;
   const seen = new Set<number>();
@@ -111,6 +115,33 @@ export function parseJsonSource(file: string, raw: string): ParsedSource {
     source: { file, text, tree, value, repaired, hadBom, lineStarts },
     diagnostics,
     usable: !fatal,
+  };
+}
+
+function tryStrict(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function lazySource(file: string, text: string, value: unknown, hadBom: boolean): JsonSource {
+  let tree: Node | undefined | null = null;
+  let lineStarts: number[] | undefined;
+  return {
+    file,
+    text,
+    value,
+    repaired: false,
+    hadBom,
+    get tree() {
+      if (tree === null) tree = parseTree(text);
+      return tree;
+    },
+    get lineStarts() {
+      return (lineStarts ??= computeLineStarts(text));
+    },
   };
 }
 
