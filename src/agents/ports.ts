@@ -15,6 +15,11 @@ export interface Caller {
   readonly userPrincipalName?: string;
   /** Behalf administrators see every user's runs. */
   readonly isAdministrator?: boolean;
+  /**
+   * The validated token the person presented, for the invoke port to use as the on-behalf-of
+   * assertion (exchanged for a new, downstream token; never forwarded as is, never logged or stored).
+   */
+  readonly assertion?: string;
 }
 
 /** Where to send the person so they can create their connection (the consent card). */

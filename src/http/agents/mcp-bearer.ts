@@ -41,6 +41,7 @@ export function createMcpBearerVerifier(options: McpBearerVerifierOptions): McpB
       ...(principal.name !== undefined ? { displayName: principal.name } : {}),
       ...(principal.upn !== undefined ? { userPrincipalName: principal.upn } : {}),
       isAdministrator: (await options.isAdministrator?.(principal.tid, principal.oid)) ?? false,
+      assertion: token,
     };
   };
 }
