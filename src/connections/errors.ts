@@ -24,18 +24,35 @@ export class ConnectionError extends WireError {
   readonly status: number;
   readonly code: string;
   readonly details: ConnectionErrorDetails;
-  constructor(status: number, code: string, message: string, details: ConnectionErrorDetails = {}) {
+  readonly extraHeaders: Readonly<Record<string, string>>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: ConnectionErrorDetails = {},
+    headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
     this.name = 'ConnectionError';
     this.status = status;
     this.code = code;
     this.details = details;
+    this.extraHeaders = headers;
   }
   body(): unknown {
     return { error: { code: this.code, message: this.message, ...this.details } };
   }
+  override headers(): Record<string, string> {
+    return { ...this.extraHeaders };
+  }
   withCorrelationId(correlationId: string): ConnectionError {
-    return new ConnectionError(this.status, this.code, this.message, { ...this.details, correlationId });
+    return new ConnectionError(
+      this.status,
+      this.code,
+      this.message,
+      { ...this.details, correlationId },
+      this.extraHeaders,
+    );
   }
 }
 
@@ -52,6 +69,15 @@ export const connectionErrors = {
     ),
   invalid: (message: string, parameter?: string) =>
     new ConnectionError(400, 'InvalidConnection', message, parameter ? { parameter } : {}),
+  /** RFC 6750 §3: a missing or invalid bearer token is 401 with a WWW-Authenticate challenge. */
+  unauthenticated: (message: string, error: 'invalid_token' | 'invalid_request' = 'invalid_token') =>
+    new ConnectionError(
+      401,
+      'Unauthorized',
+      message,
+      { remediation: 'Sign in again and call with a token for Behalf Connections.' },
+      { 'www-authenticate': `Bearer error="${error}", error_description="${message.replace(/"/g, "'")}"` },
+    ),
   conflict: (id: string) =>
     new ConnectionError(
       409,

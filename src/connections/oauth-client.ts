@@ -12,6 +12,8 @@ export interface TokenSet {
   readonly expiresAt: number;
   readonly refreshToken?: string;
   readonly scope?: string;
+  /** OIDC Core §3.1.3.3: who signed in (authorization code redemption with `openid`). */
+  readonly idToken?: string;
 }
 
 /** An error response of a token endpoint (RFC 6749 §5.2), with Entra's extra fields when present. */
@@ -103,5 +105,6 @@ export async function requestToken(
     expiresAt: clock.now() + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
     ...(typeof json['refresh_token'] === 'string' ? { refreshToken: json['refresh_token'] } : {}),
     ...(typeof json['scope'] === 'string' ? { scope: json['scope'] } : {}),
+    ...(typeof json['id_token'] === 'string' ? { idToken: json['id_token'] } : {}),
   };
 }

@@ -28,7 +28,8 @@ export interface OboRequest {
   readonly connectorAppScope: string;
   /** Hop 2 scopes: the API's (e.g. `api://mail/.default`). */
   readonly apiScopes: readonly string[];
-  readonly consentCard: () => ConsentCard;
+  /** The card for a consent that would fix the given hop. */
+  readonly consentCard: (hop: 1 | 2) => ConsentCard;
 }
 
 export interface OnBehalfOf {
@@ -93,7 +94,7 @@ export function createOnBehalfOf(deps: {
             behalfClientId: request.behalfConnections.clientId,
             connectorClientId: request.connectorApp.clientId,
             scope,
-            consentCard: request.consentCard,
+            consentCard: () => request.consentCard(hopNumber),
           });
         }
       })().finally(() => inflight.delete(key));

@@ -27,12 +27,16 @@ function param(settings: OAuthSettings, name: string): string | undefined {
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-type Derive = (settings: OAuthSettings) => ProviderEndpoints;
+type Derive = (settings: OAuthSettings, tenantId?: string) => ProviderEndpoints;
 
 /** Entra ID v2 endpoints (`aad`): loginUri defaults as the token-store guide documents. */
-const aad: Derive = (settings) => {
+const aad: Derive = (settings, tenantId) => {
   const login = trimSlash(param(settings, 'loginUri') ?? 'https://login.windows.net');
-  const tenant = param(settings, 'tenantId') ?? 'common';
+  const configured = param(settings, 'tenantId') ?? 'common';
+  // A multi-tenant segment cannot serve client credentials or on-behalf-of (there is no "common"
+  // service principal): the connection's own tenant is used instead (entra-protocol.md §1).
+  const tenant =
+    tenantId !== undefined && /^(common|organizations)$/i.test(configured) ? tenantId : configured;
   const resource = param(settings, 'resourceUri') ?? settings.resourceId;
   const base = `${login}/${encodeURIComponent(tenant)}/oauth2/v2.0`;
   const scopes =
@@ -80,8 +84,8 @@ const oauth2generic: Derive = (settings) => {
 
 export const PROVIDERS: Readonly<Record<string, Derive>> = { aad, oauth2, oauth2generic };
 
-export function providerEndpoints(settings: OAuthSettings): ProviderEndpoints | undefined {
-  return PROVIDERS[settings.identityProvider]?.(settings);
+export function providerEndpoints(settings: OAuthSettings, tenantId?: string): ProviderEndpoints | undefined {
+  return PROVIDERS[settings.identityProvider]?.(settings, tenantId);
 }
 
 /**

@@ -1,0 +1,385 @@
+import { performance } from 'node:perf_hooks';
+import type { Random } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import { isWireError } from '../core/errors.ts';
+import type { AuditLog, AuditOutcome } from '../connections/audit-log.ts';
+import type { Caller } from '../connections/caller-verifier.ts';
+import type { ConnectionRecord, ConnectionRepository } from '../connections/connection-repository.ts';
+import type { ConnectorSharing } from '../connections/connector-sharing.ts';
+import type { ConnectorSource, LoadedConnector } from '../connections/connector-source.ts';
+import type { CredentialResolver, InjectedCredential } from '../connections/credentials.ts';
+import type { ConsentCard } from '../connections/errors.ts';
+import { ConnectionError } from '../connections/errors.ts';
+import type { OutboundHttp, OutboundResponse } from '../connections/outbound-http.ts';
+import { UpstreamError } from '../connections/outbound-http.ts';
+import { applyRequestPolicies, applyResponsePolicies, PolicyError } from '../connectors/index.ts';
+import type { Operation } from '../connectors/model.ts';
+import type { InboundResponse, OutboundRequest } from '../connectors/policies/types.ts';
+import { resolveConnection } from './connection-resolution.ts';
+import { transportFailure, upstreamFailure, upstreamMessage } from './failures.ts';
+import type { Arguments } from './request-builder.ts';
+import { buildRequest } from './request-builder.ts';
+
+/**
+ * Runs one connector operation as the caller: connector and sharing check → connection (the
+ * caller's own, or a shared one) → request from the definition → request policies → credential →
+ * pooled outbound call (429/503 retried by the client) → one renewal and retry on 401 → response
+ * policies → result; every invocation, successful or not, becomes one audit entry.
+ */
+export interface InvokeRequest {
+  readonly connectorId: string;
+  /** Absent: the caller's own connection, SSO, or a shared connection, in that order. */
+  readonly connectionId?: string;
+  readonly operationId: string;
+  readonly arguments?: Arguments;
+  readonly correlationId?: string;
+  /** The agent or tool host, when it is not the token's client. */
+  readonly agent?: string;
+}
+
+export interface InvokeResult {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: unknown;
+  readonly connectionId: string;
+  readonly correlationId: string;
+}
+
+export interface Gateway {
+  invoke(caller: Caller, request: InvokeRequest): Promise<InvokeResult>;
+  /** APIM's path style: finds the operation whose method and path template match. */
+  operationFor(
+    caller: Caller,
+    connectorId: string,
+    method: string,
+    path: string,
+  ): Promise<{ operation: Operation; pathArguments: Record<string, string> }>;
+}
+
+export interface GatewayOptions {
+  readonly connectors: ConnectorSource;
+  readonly connections: ConnectionRepository;
+  readonly sharing: ConnectorSharing;
+  readonly credentials: CredentialResolver;
+  readonly http: OutboundHttp;
+  readonly audit: AuditLog;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly publicUrl: () => string;
+  readonly timeoutMs?: number;
+  readonly consentCard?: (caller: Caller, connector: LoadedConnector) => ConsentCard;
+}
+
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+function outcomeOf(error: unknown): { outcome: AuditOutcome; code?: string; upstreamStatus?: number } {
+  if (error instanceof ConnectionError) {
+    const upstream = error.details.upstreamStatus;
+    const outcome: AuditOutcome = error.details.consentCard
+      ? 'consent-required'
+      : upstream !== undefined || error.code.startsWith('Upstream')
+        ? 'upstream-error'
+        : error.status === 403 || error.status === 404 || error.status === 401
+          ? 'denied'
+          : error.status === 400
+            ? 'invalid-request'
+            : 'failure';
+    return { outcome, code: error.code, ...(upstream !== undefined ? { upstreamStatus: upstream } : {}) };
+  }
+  if (isWireError(error)) return { outcome: error.status < 500 ? 'denied' : 'failure' };
+  return { outcome: 'failure' };
+}
+
+function parseBody(response: OutboundResponse): { contentType: string | undefined; body: unknown } {
+  const header = response.headers['content-type'];
+  const contentType = Array.isArray(header) ? header[0] : header;
+  if (response.body.length === 0) return { contentType, body: undefined };
+  if (contentType && /[/+]json\b/i.test(contentType)) {
+    try {
+      return { contentType, body: JSON.parse(response.body.toString('utf8')) };
+    } catch {
+      // A body that claims JSON but is not: hand it over as text rather than fail the call.
+    }
+  }
+  return { contentType, body: response.body.toString('utf8') };
+}
+
+function flatHeaders(headers: OutboundResponse['headers']): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}
+
+function encodeBody(request: OutboundRequest): string | undefined {
+  if (request.body === undefined) return undefined;
+  if (typeof request.body === 'string') return request.body;
+  const type = Object.entries(request.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  if (type && /x-www-form-urlencoded/i.test(type))
+    return new URLSearchParams(
+      Object.entries(request.body as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+    ).toString();
+  return JSON.stringify(request.body);
+}
+
+function targetUrl(request: OutboundRequest, credential: InjectedCredential): URL {
+  const url = new URL(request.url);
+  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
+  for (const [name, value] of Object.entries(credential.query)) url.searchParams.set(name, value);
+  return url;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { connectors, connections, sharing, credentials, http, audit, random, logger } = options;
+
+  const loadFor = async (caller: Caller, connectorId: string): Promise<LoadedConnector> => {
+    const connector = await connectors.load(caller.tenantId, connectorId);
+    if (!(await sharing.allows(caller.tenantId, connectorId, caller)))
+      throw new ConnectionError(
+        403,
+        'ConnectorNotShared',
+        `${connector.model.title} is not shared with you.`,
+        {
+          remediation: `You might not have access to ${connector.model.title}: ask its owner or an administrator to share the connector with you.`,
+        },
+      );
+    return connector;
+  };
+
+  const operationById = (connector: LoadedConnector, operationId: string): Operation => {
+    const wanted = operationId.toLowerCase();
+    const operation = connector.model.operations.find((o) => o.operationId.toLowerCase() === wanted);
+    if (!operation)
+      throw new ConnectionError(
+        404,
+        'OperationNotFound',
+        `${connector.model.title} has no operation '${operationId}'.`,
+        { remediation: `Use one of: ${connector.model.operations.map((o) => o.operationId).join(', ')}.` },
+      );
+    if (operation.needsCustomCode)
+      throw new ConnectionError(
+        501,
+        'CustomCodeNotSupported',
+        `Operation '${operation.operationId}' is implemented by the connector's C# custom code, which Behalf does not run.`,
+      );
+    return operation;
+  };
+
+  const send = async (request: OutboundRequest, credential: InjectedCredential): Promise<OutboundResponse> =>
+    http.request({
+      method: request.method,
+      url: targetUrl(request, credential),
+      headers: { accept: 'application/json', ...request.headers, ...credential.headers },
+      ...(request.body !== undefined ? { body: encodeBody(request)! } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+    });
+
+  async function run(
+    caller: Caller,
+    request: InvokeRequest,
+    correlationId: string,
+    note: (fields: {
+      connection?: ConnectionRecord;
+      credential?: InjectedCredential;
+      upstreamStatus?: number;
+    }) => void,
+  ): Promise<InvokeResult> {
+    const connector = await loadFor(caller, request.connectorId);
+    const operation = operationById(connector, request.operationId);
+    const connection = await resolveConnection({
+      caller,
+      connector,
+      connectionId: request.connectionId,
+      connections,
+      credentials,
+      ...(options.consentCard ? { consentCard: options.consentCard } : {}),
+    });
+    note({ connection });
+    const model = connector.model;
+    if (!model.baseUrl)
+      throw new ConnectionError(400, 'ConnectorMisconfigured', `${model.title} has no host (serviceUrl).`);
+    const built = buildRequest(operation, model.baseUrl, request.arguments ?? {});
+    const connectionParameters: Record<string, string> = {};
+    for (const [name, value] of Object.entries(connection.data.parameters))
+      connectionParameters[name] = String(value);
+    const publicBase = options.publicUrl().replace(/\/+$/, '');
+    const baseUrl = model.baseUrl.replace(/\/+$/, '');
+    const policyContext = {
+      operationId: operation.operationId,
+      connectionParameters,
+      baseUrl: model.baseUrl,
+      rewriteNextLink: (link: string) =>
+        link.startsWith(baseUrl)
+          ? `${publicBase}/apim/${encodeURIComponent(connector.id)}/${encodeURIComponent(connection.id)}${link.slice(baseUrl.length)}`
+          : link,
+    };
+    const hasPolicies = model.policies.length > 0;
+    let outbound: OutboundRequest;
+    try {
+      outbound = hasPolicies ? await applyRequestPolicies(model.policies, built, policyContext) : built;
+    } catch (error) {
+      if (error instanceof PolicyError)
+        throw new ConnectionError(502, 'PolicyFailed', error.message, {
+          remediation: `The connector ${model.title} has a policy Behalf cannot apply; tell its owner.`,
+        });
+      throw error;
+    }
+    let credential = await credentials.resolve(caller, connection, connector);
+    note({ connection, credential });
+    const host = new URL(outbound.url).host;
+    let response: OutboundResponse;
+    try {
+      response = await send(outbound, credential);
+      if (response.status === 401) {
+        const renewed = await credential.renew();
+        if (renewed) {
+          credential = renewed;
+          note({ connection, credential });
+          response = await send(outbound, credential);
+        }
+      }
+    } catch (error) {
+      if (error instanceof UpstreamError) throw transportFailure(error, { connectorTitle: model.title });
+      throw error;
+    }
+    note({ connection, credential, upstreamStatus: response.status });
+    let inbound: InboundResponse = {
+      status: response.status,
+      headers: flatHeaders(response.headers),
+      body: undefined,
+    };
+    const parsed = parseBody(response);
+    inbound = { ...inbound, body: parsed.body };
+    if (hasPolicies) {
+      const outcome = await applyResponsePolicies(model.policies, inbound, {
+        ...policyContext,
+        request: outbound,
+      });
+      inbound = outcome.response;
+      if (outcome.connectionUnauthenticated && connection.data.credential.refreshToken !== undefined)
+        await connections.setState(
+          connection,
+          'needs-reauth',
+          `${model.title} reported the sign-in as no longer valid.`,
+        );
+    }
+    if (inbound.status >= 400) {
+      const message = upstreamMessage(inbound.body);
+      throw upstreamFailure(
+        inbound.status,
+        {
+          connectorTitle: model.title,
+          operation: operation.summary || operation.operationId,
+          host,
+          ...(message !== undefined ? { upstreamMessage: message } : {}),
+          delegated: credential.mode === 'delegated',
+        },
+        inbound.headers['retry-after'],
+      );
+    }
+    return {
+      status: inbound.status,
+      contentType: parsed.contentType,
+      body: inbound.body,
+      connectionId: connection.id,
+      correlationId,
+    };
+  }
+
+  return {
+    async invoke(caller, request) {
+      const started = performance.now();
+      const correlationId = request.correlationId ?? random.uuid();
+      let connection: ConnectionRecord | undefined;
+      let credential: InjectedCredential | undefined;
+      let upstreamStatus: number | undefined;
+      const finish = async (outcome: AuditOutcome, code?: string, status?: number) => {
+        const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+        const upstream = status ?? upstreamStatus;
+        await audit.record({
+          tenantId: caller.tenantId,
+          callerObjectId: caller.objectId,
+          ...(caller.upn !== undefined ? { callerUpn: caller.upn } : {}),
+          ...(request.agent !== undefined
+            ? { clientId: request.agent }
+            : caller.clientId !== undefined
+              ? { clientId: caller.clientId }
+              : {}),
+          connectorId: request.connectorId,
+          operationId: request.operationId,
+          ...(connection ? { connectionId: connection.id } : {}),
+          ...(credential ? { mode: credential.mode, scopes: credential.scopes } : {}),
+          outcome,
+          ...(code !== undefined ? { errorCode: code } : {}),
+          ...(upstream !== undefined ? { upstreamStatus: upstream } : {}),
+          durationMs,
+          correlationId,
+        });
+        return durationMs;
+      };
+      try {
+        const result = await run(caller, request, correlationId, (fields) => {
+          connection = fields.connection ?? connection;
+          credential = fields.credential ?? credential;
+          upstreamStatus = fields.upstreamStatus ?? upstreamStatus;
+        });
+        await finish('success');
+        return result;
+      } catch (error) {
+        const { outcome, code, upstreamStatus: status } = outcomeOf(error);
+        const durationMs = await finish(outcome, code, status);
+        logger.info('operation failed', {
+          correlationId,
+          connectorId: request.connectorId,
+          operationId: request.operationId,
+          outcome,
+          code,
+          durationMs,
+        });
+        if (error instanceof ConnectionError) throw error.withCorrelationId(correlationId);
+        if (isWireError(error)) throw error;
+        logger.error('operation crashed', { correlationId, error });
+        throw new ConnectionError(500, 'InternalError', 'The gateway failed; the details are in its log.', {
+          correlationId,
+        });
+      }
+    },
+
+    async operationFor(caller, connectorId, method, path) {
+      const connector = await loadFor(caller, connectorId);
+      const wanted = method.toLowerCase();
+      const segments = path.replace(/^\/+|\/+$/g, '').split('/');
+      const basePath = connector.model.baseUrl
+        ? new URL(connector.model.baseUrl).pathname.replace(/^\/+|\/+$/g, '')
+        : '';
+      const relative =
+        basePath && path.replace(/^\/+/, '').startsWith(basePath + '/')
+          ? path.replace(/^\/+/, '').slice(basePath.length)
+          : path;
+      const rel = relative.replace(/^\/+|\/+$/g, '').split('/');
+      for (const candidate of [rel, segments]) {
+        for (const operation of connector.model.operations) {
+          if (operation.method !== wanted) continue;
+          const template = operation.path.replace(/^\/+|\/+$/g, '').split('/');
+          if (template.length !== candidate.length) continue;
+          const pathArguments: Record<string, string> = {};
+          const matches = template.every((part, i) => {
+            const variable = /^\{(.+)\}$/.exec(part);
+            if (variable) {
+              pathArguments[variable[1]!] = decodeURIComponent(candidate[i]!);
+              return true;
+            }
+            return part.toLowerCase() === candidate[i]!.toLowerCase();
+          });
+          if (matches) return { operation, pathArguments };
+        }
+      }
+      throw new ConnectionError(
+        404,
+        'OperationNotFound',
+        `${connector.model.title} has no operation for ${method.toUpperCase()} ${path}.`,
+      );
+    },
+  };
+}
