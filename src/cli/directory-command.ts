@@ -43,17 +43,23 @@ export interface Run {
   readonly json: boolean;
 }
 
-/** Runs a command's action with a connected client; maps failures to messages and exit codes. */
+/**
+ * Runs a command's action with a connected client; maps failures to messages and exit codes. Commander
+ * calls actions with (…arguments, options, command); `work` receives (…arguments, options).
+ */
 export function action<A extends unknown[]>(
   work: (run: Run, ...args: A) => Promise<void>,
-): (...args: [...A, ConnectionFlags, Command]) => Promise<void> {
+): (...args: [...A, Command]) => Promise<void> {
   return async (...args) => {
     const command = args[args.length - 1] as Command;
     const flags = command.optsWithGlobals() as ConnectionFlags;
     let api: GraphClient | undefined;
     try {
       api = connect(flags);
-      await work({ api, out: printer(flags.json), json: flags.json === true }, ...(args.slice(0, -2) as A));
+      await work(
+        { api, out: printer(flags.json), json: flags.json === true },
+        ...(args.slice(0, -1) as unknown as A),
+      );
     } catch (error) {
       if (error instanceof UsageError) {
         process.stderr.write(`behalf: ${error.message}\n`);
