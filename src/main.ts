@@ -25,6 +25,9 @@ import type { Administrators } from './idp/session/administrators.ts';
 import { createTokenIdp } from './http/idp/wire.ts';
 import type { TokenService } from './idp/token-service.ts';
 import { graphApiRoutes, graphBearerVerifier } from './http/graph/index.ts';
+import { connectorRoutes } from './http/connectors/routes.ts';
+import { createConnectorRegistry } from './connections/connector-registry.ts';
+import { createEnvelope } from './crypto/envelope.ts';
 import type { SigningKeyRing } from './crypto/signing-keys.ts';
 
 /**
@@ -122,6 +125,17 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
       logger,
       verifyBearer: graphBearerVerifier(tokenIdp.tokens),
       homeTenantId: () => homeTenant.id,
+    }),
+    connectorRoutes({
+      registry: createConnectorRegistry({
+        store,
+        clock,
+        random,
+        publicUrl,
+        envelope: createEnvelope(keyRing),
+      }),
+      verifyBearer: graphBearerVerifier(tokenIdp.tokens),
+      logger,
     }),
   ];
   const http = await createHttpServer({ logger, routes, tls });

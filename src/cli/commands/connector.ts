@@ -5,19 +5,20 @@ import type { Diagnostic } from '../../connectors/diagnostics.ts';
 import { hasErrors } from '../../connectors/diagnostics.ts';
 import { importPackage } from '../../connectors/import-package.ts';
 import type { PackageFiles } from '../../connectors/package.ts';
-import { ApiError, call } from '../connector/client.ts';
+import type { ConnectionFlags } from '../api-client.ts';
+import { ApiError, connect, UsageError } from '../api-client.ts';
 import type { LoadedPackage, PackageFlags } from '../connector/load-package.ts';
 import { loadPackage, packageFolders, readSettings } from '../connector/load-package.ts';
 import { createProgress } from '../connector/progress.ts';
 import { counts, formatReport } from '../connector/report.ts';
 
-const PATH = '/v1.0/behalf/connectors';
+// GraphClient.call prefixes /v1.0.
+const PATH = '/behalf/connectors';
 
-interface CommonFlags extends PackageFlags {
+interface CommonFlags extends PackageFlags, ConnectionFlags {
   json?: boolean;
   verbose?: boolean;
-  url?: string;
-  token?: string;
+  upload?: boolean;
   secret?: string;
   connectorId?: string;
   dest?: string;
@@ -44,23 +45,30 @@ function packageOptions(cmd: Command): Command {
     .option('-s, --settings <file>', 'paconn settings.json holding the paths and the connector id');
 }
 
+/** The management API connection, as the directory commands make it (admin credential + local CA). */
 function serverOptions(cmd: Command): Command {
   return cmd
-    .option('--url <url>', 'Behalf base URL (or settings.json "behalfUrl", or BEHALF_URL)')
-    .option('--token <token>', 'management API bearer token (or BEHALF_TOKEN)');
+    .option(
+      '--data-dir <dir>',
+      'data directory holding admin-credential.json and tls/ca.pem (or BEHALF_DATA_DIR)',
+    )
+    .option('--authority <url>', 'https://host/{tenant} (or BEHALF_AUTHORITY)')
+    .option('--client-id <id>', 'administrator client id (or BEHALF_CLIENT_ID)')
+    .option('--client-secret <secret>', 'administrator client secret (or BEHALF_CLIENT_SECRET)')
+    .option('--tenant <id>', 'act in this tenant (default: the credential’s tenant)');
 }
 
-function server(flags: CommonFlags, loaded?: LoadedPackage) {
-  const url =
-    flags.url ??
-    loaded?.settings.behalfUrl ??
-    readSettings(flags.settings).behalfUrl ??
-    process.env.BEHALF_URL;
-  if (!url) throw new UsageError('No server: pass --url, set "behalfUrl" in settings.json, or BEHALF_URL.');
-  return { url, token: flags.token ?? process.env.BEHALF_TOKEN };
+async function withServer<T>(
+  flags: CommonFlags,
+  work: (call: <R>(method: string, path: string, body?: unknown) => Promise<R>) => Promise<T>,
+): Promise<T> {
+  const client = connect(flags);
+  try {
+    return await work((method, path, body) => client.call(method, path, body));
+  } finally {
+    await client.close();
+  }
 }
-
-class UsageError extends Error {}
 
 function check(loaded: LoadedPackage): Diagnostic[] {
   if (hasErrors(loaded.diagnostics)) return loaded.diagnostics;
@@ -99,17 +107,8 @@ async function guarded(work: () => Promise<void>): Promise<void> {
     await work();
   } catch (error) {
     if (error instanceof UsageError) return fail(error.message, 2);
-    if (error instanceof ApiError) {
-      const diagnostics = (error.body as { error?: { diagnostics?: Diagnostic[] } })?.error?.diagnostics;
-      if (diagnostics) out(formatReport('server', diagnostics, { color: false, verbose: false }));
-      return fail(`The server refused the request (${error.status}): ${error.message}`);
-    }
-    if (
-      error instanceof Error &&
-      'cause' in error &&
-      (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED'
-    )
-      return fail(`Cannot reach the server: ${error.message}`);
+    if (error instanceof ApiError)
+      return fail(`The server refused the request (${error.status} ${error.code}): ${error.message}`);
     throw error;
   }
 }
@@ -160,32 +159,34 @@ export function registerConnectorCommand(program: Command): void {
   connector
     .command('import-folder <dir>')
     .description(
-      'Validate every package under <dir> (each sub-folder); with --url, also create each one on the server.',
+      'Validate every package under <dir> (each sub-folder); with --upload, also create each valid one on the server.',
     )
     .option('--json', 'machine-readable summary')
-    .option('--url <url>', 'Behalf base URL: create the valid packages there')
-    .option('--token <token>', 'management API bearer token (or BEHALF_TOKEN)')
+    .option('--upload', 'create every valid package on the server (connection flags as for create)')
     .action((dir: string, flags: CommonFlags) =>
       guarded(async () => {
         const folders = packageFolders(resolve(dir));
         const progress = createProgress(folders.length, process.stderr);
         const results: { package: string; errors: number; warnings: number; id?: string }[] = [];
-        const remote = flags.url ? server(flags) : undefined;
+        const client = flags.upload ? connect(flags) : undefined;
         for (const folder of folders) {
           const loaded = loadPackage(folder, {});
           const diagnostics = check(loaded);
           const c = counts(diagnostics);
           let id: string | undefined;
-          if (remote && c.errors === 0) {
-            const created = (await call(remote, 'POST', PATH, uploadBody(loaded.files, undefined))) as {
-              id: string;
-            };
+          if (client && c.errors === 0) {
+            const created = await client.call<{ id: string }>(
+              'POST',
+              PATH,
+              uploadBody(loaded.files, undefined),
+            );
             id = created.id;
           }
           results.push({ package: folder, errors: c.errors, warnings: c.warnings, ...(id ? { id } : {}) });
           progress.tick(folder);
         }
         progress.done();
+        await client?.close();
         const invalid = results.filter((r) => r.errors > 0);
         if (flags.json)
           out(JSON.stringify({ total: results.length, invalid: invalid.length, results }, null, 2) + '\n');
@@ -217,16 +218,13 @@ export function registerConnectorCommand(program: Command): void {
           report(loaded.label, diagnostics, flags);
           return fail('Not created: the package has errors.');
         }
-        const created = (await call(
-          server(flags, loaded),
-          'POST',
-          PATH,
-          uploadBody(loaded.files, flags.secret),
-        )) as {
-          id: string;
-          redirectUrl: string;
-          workloadIdentity: { issuer: string; subject: string };
-        };
+        const created = await withServer(flags, (call) =>
+          call<{ id: string; redirectUrl: string; workloadIdentity: { issuer: string; subject: string } }>(
+            'POST',
+            PATH,
+            uploadBody(loaded.files, flags.secret),
+          ),
+        );
         writeSettings(loaded, created.id, flags.overwriteSettings === true);
         out(
           `Created connector ${created.id}\n` +
@@ -254,15 +252,13 @@ export function registerConnectorCommand(program: Command): void {
           report(loaded.label, diagnostics, flags);
           return fail('Not updated: the package has errors.');
         }
-        const updated = (await call(
-          server(flags, loaded),
-          'PUT',
-          `${PATH}/${encodeURIComponent(id)}`,
-          uploadBody(loaded.files, flags.secret),
-        )) as {
-          id: string;
-          version: number;
-        };
+        const updated = await withServer(flags, (call) =>
+          call<{ id: string; version: number }>(
+            'PUT',
+            `${PATH}/${encodeURIComponent(id)}`,
+            uploadBody(loaded.files, flags.secret),
+          ),
+        );
         out(`Updated connector ${updated.id} to version ${updated.version}\n`);
       }),
     );
@@ -272,18 +268,20 @@ export function registerConnectorCommand(program: Command): void {
     .option('--connector-id <id>', 'same as --cid')
     .option('-d, --dest <dir>', 'destination folder (default: a folder named after the id)')
     .option('-w, --overwrite', 'overwrite existing files')
-    .option('-s, --settings <file>', 'settings.json with connectorId and behalfUrl')
+    .option('-s, --settings <file>', 'settings.json with the connectorId')
     .action((flags: CommonFlags & { cid?: string }) =>
       guarded(async () => {
         const id = flags.connectorId ?? flags.cid ?? readSettings(flags.settings).connectorId;
         if (!id) throw new UsageError('No connector id: pass --cid.');
-        const pkg = (await call(server(flags), 'GET', `${PATH}/${encodeURIComponent(id)}/package`)) as {
-          apiDefinitionName: string;
-          apiDefinition: string;
-          apiProperties?: string;
-          icon?: string;
-          script?: string;
-        };
+        const pkg = await withServer(flags, (call) =>
+          call<{
+            apiDefinitionName: string;
+            apiDefinition: string;
+            apiProperties?: string;
+            icon?: string;
+            script?: string;
+          }>('GET', `${PATH}/${encodeURIComponent(id)}/package`),
+        );
         const dest = resolve(flags.dest ?? id);
         mkdirSync(dest, { recursive: true });
         const files: [string, string | Buffer][] = [[pkg.apiDefinitionName, pkg.apiDefinition]];
@@ -296,7 +294,6 @@ export function registerConnectorCommand(program: Command): void {
           apiProperties: 'apiProperties.json',
           ...(pkg.icon ? { icon: 'icon.png' } : {}),
           ...(pkg.script !== undefined ? { script: 'script.csx' } : {}),
-          behalfUrl: server(flags).url,
         };
         files.push(['settings.json', JSON.stringify(settings, null, 2) + '\n']);
         const clash = files.find(([name]) => existsSync(join(dest, name)));
@@ -311,9 +308,12 @@ export function registerConnectorCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((flags: CommonFlags) =>
       guarded(async () => {
-        const { value } = (await call(server(flags), 'GET', PATH)) as {
-          value: { id: string; displayName: string; version: number; redirectUrl: string }[];
-        };
+        const { value } = await withServer(flags, (call) =>
+          call<{ value: { id: string; displayName: string; version: number; redirectUrl: string }[] }>(
+            'GET',
+            PATH,
+          ),
+        );
         if (flags.json) out(JSON.stringify(value, null, 2) + '\n');
         else for (const c of value) out(`${c.id}  v${c.version}  ${c.displayName}\n`);
       }),
@@ -326,7 +326,7 @@ export function registerConnectorCommand(program: Command): void {
       guarded(async () => {
         const id = flags.connectorId ?? flags.cid;
         if (!id) throw new UsageError('No connector id: pass --cid.');
-        await call(server(flags), 'DELETE', `${PATH}/${encodeURIComponent(id)}`);
+        await withServer(flags, (call) => call('DELETE', `${PATH}/${encodeURIComponent(id)}`));
         out(`Deleted connector ${id}\n`);
       }),
     );

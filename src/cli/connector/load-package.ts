@@ -12,7 +12,7 @@ export interface PackageFlags {
   readonly settings?: string;
 }
 
-/** settings.json: paconn's argument store, plus `behalfUrl` for Behalf's management API. */
+/** settings.json: paconn's argument store (connector-format.md §3.1). */
 export interface Settings {
   readonly connectorId?: string;
   readonly environment?: string;
@@ -20,7 +20,6 @@ export interface Settings {
   readonly apiDefinition?: string;
   readonly icon?: string;
   readonly script?: string;
-  readonly behalfUrl?: string;
 }
 
 export interface LoadedPackage {

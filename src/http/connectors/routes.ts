@@ -4,18 +4,20 @@ import type { Logger } from '../../core/logger.ts';
 import type { ConnectorRegistry } from '../../connections/connector-registry.ts';
 import type { PackageFiles } from '../../connectors/package.ts';
 import { API_DEFINITION, API_PROPERTIES } from '../../connectors/package.ts';
+import type { Access, GraphCaller, VerifyBearer } from '../graph/caller.ts';
+import { bearerToken, requireAccess } from '../graph/caller.ts';
+import { graphError } from '../graph/errors.ts';
 import type { RouteModule } from '../server.ts';
 import { clientFaultMessage } from '../server.ts';
 
-/** Who is calling the management API; supplied by the management bearer verification. */
-export interface ManagementCaller {
-  readonly tenantId: string;
-}
-
 export interface ConnectorRoutesOptions {
   readonly registry: ConnectorRegistry;
-  /** Verifies the management bearer token (throws a WireError, e.g. 401, when it is not acceptable). */
-  readonly authorize: (request: FastifyRequest) => Promise<ManagementCaller>;
+  /**
+   * The management API's bearer verification (the Graph management API's, so one admin token serves
+   * both). Connectors are app definitions: reading needs Application.Read.All (or
+   * Directory.Read.All), writing Application.ReadWrite.All (or Directory.ReadWrite.All).
+   */
+  readonly verifyBearer: VerifyBearer;
   readonly logger: Logger;
 }
 
@@ -81,12 +83,18 @@ function errorHandler(logger: Logger) {
 
 /** The connector management API (create/update/get/list/delete/download), Graph-style envelopes. */
 export function connectorRoutes(options: ConnectorRoutesOptions): RouteModule {
-  const { registry, authorize } = options;
+  const { registry } = options;
+  const authorize = async (request: FastifyRequest, access: Access): Promise<GraphCaller> => {
+    const caller = await options.verifyBearer(bearerToken(request.headers.authorization));
+    if (!caller) throw graphError.invalidToken();
+    requireAccess(caller, access);
+    return caller;
+  };
   return (app: FastifyInstance) => {
     app.register(async (scope) => {
       scope.setErrorHandler(errorHandler(options.logger));
       scope.post(CONNECTORS_PATH, { bodyLimit: BODY_LIMIT }, async (request, reply) => {
-        const caller = await authorize(request);
+        const caller = await authorize(request, 'applications.write');
         const { files, secret } = parseUpload(request.body);
         const result = await registry.create(caller.tenantId, files, secret);
         return reply
@@ -98,22 +106,22 @@ export function connectorRoutes(options: ConnectorRoutesOptions): RouteModule {
         `${CONNECTORS_PATH}/:id`,
         { bodyLimit: BODY_LIMIT },
         async (request) => {
-          const caller = await authorize(request);
+          const caller = await authorize(request, 'applications.read');
           const { files, secret } = parseUpload(request.body);
           const result = await registry.update(caller.tenantId, request.params.id, files, secret);
           return { ...result.connector, diagnostics: result.diagnostics };
         },
       );
       scope.get(CONNECTORS_PATH, async (request) => {
-        const caller = await authorize(request);
+        const caller = await authorize(request, 'applications.read');
         return { value: await registry.list(caller.tenantId) };
       });
       scope.get<{ Params: { id: string } }>(`${CONNECTORS_PATH}/:id`, async (request) => {
-        const caller = await authorize(request);
+        const caller = await authorize(request, 'applications.read');
         return registry.get(caller.tenantId, request.params.id);
       });
       scope.get<{ Params: { id: string } }>(`${CONNECTORS_PATH}/:id/package`, async (request) => {
-        const caller = await authorize(request);
+        const caller = await authorize(request, 'applications.read');
         const pkg = await registry.download(caller.tenantId, request.params.id);
         return {
           apiDefinitionName: pkg.apiDefinition.name,
@@ -124,7 +132,7 @@ export function connectorRoutes(options: ConnectorRoutesOptions): RouteModule {
         };
       });
       scope.delete<{ Params: { id: string } }>(`${CONNECTORS_PATH}/:id`, async (request, reply) => {
-        const caller = await authorize(request);
+        const caller = await authorize(request, 'applications.write');
         await registry.delete(caller.tenantId, request.params.id);
         return reply.code(204).send();
       });
