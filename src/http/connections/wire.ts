@@ -1,0 +1,114 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Random } from '../../core/ids.ts';
+import type { Logger } from '../../core/logger.ts';
+import { createEnvelope } from '../../crypto/envelope.ts';
+import type { MasterKeyRing } from '../../crypto/master-key.ts';
+import type { ConnectorRegistry } from '../../connections/connector-registry.ts';
+import { registryConnectorSource } from '../../connections/connector-source.ts';
+import { createOutboundHttp } from '../../connections/outbound-http.ts';
+import type { OutboundHttp } from '../../connections/outbound-http.ts';
+import { createConnectionServices } from '../../connections/services.ts';
+import type { ConnectionServices } from '../../connections/services.ts';
+import { createInvokeOperation } from '../../gateway/invoke-operation.ts';
+import type { InvokeOperation } from '../../gateway/invoke-operation.ts';
+import { createGateway } from '../../gateway/invoke.ts';
+import type { Gateway } from '../../gateway/invoke.ts';
+import type { RecordStore } from '../../storage/record-store.ts';
+import type { RouteModule } from '../server.ts';
+import { gatewayRoutes } from '../gateway/routes.ts';
+import { connectionRoutes } from './routes.ts';
+
+/**
+ * Connections and the gateway in one call for main.ts: services, gateway, the in-process
+ * invokeOperation for agent tools, and the route modules.
+ */
+export interface ConnectionsFeatureOptions {
+  readonly store: RecordStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly masterKeys: MasterKeyRing;
+  readonly registry: ConnectorRegistry;
+  readonly publicUrl: () => string;
+  /** The identity provider base URL; Behalf's own by default. */
+  readonly authority?: () => string;
+  /** Behalf Connections' appId and client secret (the gateway's own app registration). */
+  readonly behalfConnections: { readonly clientId: string; readonly secret: () => string | undefined };
+  /** Behalf's local CA (PEM), so the gateway trusts Behalf's own IdP and demo APIs over HTTPS. */
+  readonly caCertificatePem?: string | undefined;
+  readonly isAdministrator: (tenantId: string, objectId: string) => Promise<boolean>;
+}
+
+export interface ConnectionsFeature {
+  readonly services: ConnectionServices;
+  readonly gateway: Gateway;
+  readonly invokeOperation: InvokeOperation;
+  readonly http: OutboundHttp;
+  readonly routes: readonly RouteModule[];
+  close(): Promise<void>;
+}
+
+export function createConnectionsFeature(options: ConnectionsFeatureOptions): ConnectionsFeature {
+  const { store, clock, random, logger, publicUrl } = options;
+  const http = createOutboundHttp(options.caCertificatePem ? { ca: options.caCertificatePem } : {});
+  const connectors = registryConnectorSource(options.registry, clock);
+  const behalf = options.behalfConnections;
+  const services = createConnectionServices({
+    store,
+    clock,
+    random,
+    logger,
+    envelope: createEnvelope(options.masterKeys),
+    http,
+    connectors,
+    publicUrl,
+    authority: options.authority ?? publicUrl,
+    behalfConnections: () => {
+      const secret = behalf.secret();
+      return secret !== undefined
+        ? { kind: 'secret', clientId: behalf.clientId, secret: async () => secret }
+        : { kind: 'none', clientId: behalf.clientId };
+    },
+    ticketKey: options.masterKeys.deriveKey('consent link tickets'),
+  });
+  const gateway = createGateway({
+    connectors,
+    connections: services.connections,
+    sharing: services.sharing,
+    credentials: services.credentials,
+    http,
+    audit: services.audit,
+    random,
+    logger,
+    publicUrl,
+    consentCard: (caller, connector) => services.consent.card(caller, connector, 'interactive'),
+  });
+  const routes: RouteModule[] = [
+    gatewayRoutes({
+      gateway,
+      verifier: services.verifier,
+      consent: services.consent,
+      issuer: services.issuer,
+      logger,
+    }),
+    connectionRoutes({
+      verifier: services.verifier,
+      connections: services.connections,
+      connectors,
+      sharing: services.sharing,
+      audit: services.audit,
+      vault: services.vault,
+      refresher: services.refresher,
+      isAdministrator: options.isAdministrator,
+      logger,
+    }),
+  ];
+  return {
+    services,
+    gateway,
+    invokeOperation: createInvokeOperation(gateway, services.verifier),
+    http,
+    routes,
+    close: () => http.close(),
+  };
+}
