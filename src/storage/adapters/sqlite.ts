@@ -60,6 +60,23 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
     ),
   };
 
+  // Preparing costs more than running a point query, so list statements are kept by their SQL text.
+  // The texts come from a handful of fixed shapes (join/partition/after/order), so the map stays small.
+  const statements = new Map<string, Database.Statement<unknown[], RecordRow>>();
+  const prepared = (text: string) => {
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = db.prepare<unknown[], RecordRow>(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
+  const control = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+  };
+
   const toRecord = <T>(row: RecordRow): StoredRecord<T> => ({
     kind: row.kind,
     id: row.id,
@@ -109,11 +126,9 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
       params.push(options.after);
     }
     params.push(listLimit(options));
-    return db
-      .prepare<unknown[], RecordRow>(
-        `SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.id ${options?.descending ? 'DESC' : 'ASC'} LIMIT ?`,
-      )
-      .all(...params);
+    return prepared(
+      `SELECT r.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY r.id ${options?.descending ? 'DESC' : 'ASC'} LIMIT ?`,
+    ).all(...params);
   };
 
   // Synchronous primitives; atomic because better-sqlite3 runs each db.transaction() to completion.
@@ -212,13 +227,13 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
       transaction: (work) => {
         if (direct) return work(self);
         return enqueue(async () => {
-          db.prepare('BEGIN IMMEDIATE').run();
+          control.begin.run();
           try {
             const result = await work(inner);
-            db.prepare('COMMIT').run();
+            control.commit.run();
             return result;
           } catch (error) {
-            if (db.inTransaction) db.prepare('ROLLBACK').run();
+            if (db.inTransaction) control.rollback.run();
             throw error;
           }
         });
