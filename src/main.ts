@@ -105,6 +105,9 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     directory,
     deriveKey: (purpose) => keyRing.deriveKey(purpose),
     authorizationCodeLifetime: config.authorizationCodeLifetime,
+    baseUrl: publicUrl,
+    // Late-bound: the token service is built next, and userinfo only runs once the server listens.
+    verifyAccessToken: (token, expect) => tokenIdp.tokens.verifyAccessToken(token, expect),
   });
   const tokenIdp = await createTokenIdp({
     config,
@@ -116,6 +119,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     masterKeys: keyRing,
     baseUrl: publicUrl,
     caCertificatePem: tls.caCertificatePem,
+    extraGrants: interactive.grants,
   });
   const routes: RouteModule[] = [
     interactive.routes,

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ConfigError, SETTINGS, flagName, loadConfig } from '../../core/config.ts';
 import { startBehalf } from '../../main.ts';
-import { DEMO_FILE, ensureDemoTenant } from '../demo/setup.ts';
+import type { DemoApis } from '../../../examples/demo-apis.ts';
+import { demoApiApps, ensureDemoGrants, startDemoApisFor } from '../demo/demo-apis.ts';
+import { DEMO_FILE, ensureDemoTenant, writePrivate } from '../demo/setup.ts';
 import { welcomeText } from '../demo/welcome.ts';
 import { cryptoRandom } from '../../core/ids.ts';
 import { createJsonLogger } from '../../core/logger.ts';
@@ -34,12 +36,13 @@ export function registerUpCommand(program: Command): void {
     }
     const logger = createJsonLogger({ level: config.logLevel });
     const behalf = await startBehalf({ config, logger });
+    let demoApis: DemoApis | undefined;
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info('stopping', { signal });
-      behalf.close().then(
+      Promise.all([behalf.close(), demoApis?.close()]).then(
         () => process.exit(0),
         (error: unknown) => {
           logger.error('shutdown failed', { error });
@@ -64,7 +67,19 @@ export function registerUpCommand(program: Command): void {
           appId: behalf.adminCredential.clientId,
           clientSecret: behalf.adminCredential.clientSecret,
         },
+        extraApps: demoApiApps(),
       });
+      await ensureDemoGrants(behalf.directory, demo.tenantId);
+      demoApis = await startDemoApisFor({
+        config,
+        dataDir,
+        baseUrl: behalf.url,
+        tenantId: demo.tenantId,
+        caCertificatePath: behalf.caCertificatePath,
+      });
+      demo.urls.mailApi = demoApis.urls.mailApi;
+      demo.urls.resourceManagerApi = demoApis.urls.resourceManagerApi;
+      writePrivate(join(dataDir, DEMO_FILE), JSON.stringify(demo, null, 2) + '\n');
       process.stdout.write(welcomeText(demo, join(dataDir, DEMO_FILE)) + '\n');
       return;
     }

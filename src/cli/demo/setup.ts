@@ -100,6 +100,9 @@ export async function ensureDemoTenant(options: DemoSetupOptions): Promise<DemoD
     urls: {
       behalf: options.baseUrl,
       signIn: `${options.baseUrl}/${tenant.id}/oauth2/v2.0/authorize`,
+      // Behalf's own page: signs a newcomer in (SSO session) without any client app.
+      myAccount: `${options.baseUrl}/${tenant.id}/account`,
+      deviceLogin: `${options.baseUrl}/devicelogin`,
       openidConfiguration: `${options.baseUrl}/${tenant.id}/v2.0/.well-known/openid-configuration`,
       managementApi: `${options.baseUrl}/v1.0`,
       ...options.urls,

@@ -3,15 +3,18 @@ import type { DemoDescription } from './setup.ts';
 /** The few lines `behalf up --demo` prints: where to go, who to be, what to trust. */
 export function welcomeText(demo: DemoDescription, demoFile: string): string {
   const width = Math.max(...demo.users.map((u) => u.username.length));
+  const alice = demo.users.find((u) => u.username.startsWith('alice@'));
   const lines = [
     '',
     'Behalf is up with the Contoso demo tenant.',
     '',
-    `  Authority      ${demo.authority}`,
-    `  Sign-in test   ${demo.urls.signIn}?client_id=${demo.apps['Behalf Chat']?.appId ?? ''}&response_type=code&scope=openid%20profile&redirect_uri=${encodeURIComponent(`${demo.urls.behalf}/chat/callback`)}`,
+    `  Sign in as Alice: open ${demo.urls.myAccount ?? demo.urls.behalf}`,
+    ...(alice ? [`                    ${alice.username} / ${alice.password}`] : []),
+    '',
+    `  ${'authority'.padEnd(19)} ${demo.authority}`,
     ...Object.entries(demo.urls)
-      .filter(([name]) => !['behalf', 'signIn'].includes(name))
-      .map(([name, url]) => `  ${name.padEnd(14)} ${url}`),
+      .filter(([name]) => !['behalf', 'signIn', 'myAccount'].includes(name))
+      .map(([name, url]) => `  ${name.padEnd(19)} ${url}`),
     '',
     '  Users (password):',
     ...demo.users.map((u) => `    ${u.username.padEnd(width)}  ${u.password}   ${u.displayName}`),

@@ -10,6 +10,17 @@ import { errorPage } from '../../idp/pages/error.ts';
 import { FORM_POST_SCRIPT } from '../../idp/pages/form-post.ts';
 import { pageHeaders } from '../../idp/pages/layout.ts';
 import type { RouteModule } from '../server.ts';
+import { showAccount, submitAccountSignIn } from '../../idp/endpoints/account.ts';
+import { startAdminConsent } from '../../idp/endpoints/admin-consent.ts';
+import { deviceAuthorization } from '../../idp/endpoints/device-authorization.ts';
+import {
+  DEVICE_LOGIN_PATH,
+  showDeviceCodeEntry,
+  submitDeviceCode,
+} from '../../idp/endpoints/device-verification.ts';
+import { logout } from '../../idp/endpoints/logout.ts';
+import { bearerOf, userInfo } from '../../idp/endpoints/userinfo.ts';
+import type { UserInfoDeps } from '../../idp/endpoints/userinfo.ts';
 import { browserContext, send } from './render.ts';
 
 /** Extra interactive endpoints (admin consent, logout, device code, userinfo) plug in here. */
@@ -22,11 +33,12 @@ export type InteractiveRoute = (
 
 /**
  * The Fastify binding of the interactive identity provider: /authorize (v1 and v2), the sign-in,
- * account-picker and consent form posts, and the form_post script. Form bodies are parsed here with
+ * account-picker and consent form posts, admin consent, logout, the account page, the device code
+ * endpoint and its verification page, userinfo, and the form_post script. Form bodies are parsed here with
  * URLSearchParams (only this plugin's routes see the parser).
  */
 export function idpInteractiveRoutes(
-  deps: InteractiveDeps & { logger: Logger; random: Random },
+  deps: InteractiveDeps & { logger: Logger; random: Random; userInfo?: UserInfoDeps },
   extra: readonly InteractiveRoute[] = [],
 ): RouteModule {
   return async (app) => {
@@ -96,6 +108,65 @@ export function idpInteractiveRoutes(
           })
           .send(FORM_POST_SCRIPT),
       );
+      for (const [path, version] of [
+        ['/:tenant/v2.0/adminconsent', 'v2'],
+        ['/:tenant/adminconsent', 'v1'],
+      ] as const)
+        scope.get(
+          path,
+          handle((browser, request) => startAdminConsent(deps, version, tenantOf(request), browser)),
+        );
+      for (const path of ['/:tenant/oauth2/v2.0/logout', '/:tenant/oauth2/logout']) {
+        const handler = handle((browser, request) => logout(deps, tenantOf(request), browser));
+        scope.get(path, handler);
+        scope.post(path, handler);
+      }
+      scope.get(
+        '/:tenant/account',
+        handle((browser, request) => showAccount(deps, tenantOf(request), browser)),
+      );
+      scope.post(
+        '/:tenant/account/login',
+        handle((browser, request) => submitAccountSignIn(deps, tenantOf(request), browser)),
+      );
+      scope.get(
+        DEVICE_LOGIN_PATH,
+        handle(async (browser) => showDeviceCodeEntry(deps, browser)),
+      );
+      scope.post(
+        DEVICE_LOGIN_PATH,
+        handle((browser) => submitDeviceCode(deps, browser)),
+      );
+      for (const [path, endpoint] of [
+        ['/:tenant/oauth2/v2.0/devicecode', 2],
+        ['/:tenant/oauth2/devicecode', 1],
+      ] as const)
+        scope.post(path, async (request, reply) => {
+          const browser = browserContext(request, deps.random);
+          // Without a configured public URL, the address this client reached us at.
+          const base = deps.baseUrl() || `https://${request.headers.host ?? 'localhost'}`;
+          const answer = await deviceAuthorization(
+            deps,
+            endpoint,
+            tenantOf(request),
+            browser.params,
+            { traceId: deps.random.uuid(), correlationId: browser.correlationId },
+            base,
+          );
+          return reply.code(answer.status).headers(answer.headers).send(answer.body);
+        });
+      if (deps.userInfo) {
+        const userInfoDeps = deps.userInfo;
+        for (const path of ['/oidc/userinfo', '/:tenant/openid/userinfo']) {
+          const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+            const form = request.method === 'POST' ? browserContext(request, deps.random).params : {};
+            const answer = await userInfo(userInfoDeps, bearerOf(request.headers.authorization, form));
+            return reply.code(answer.status).headers(answer.headers).send(answer.body);
+          };
+          scope.get(path, handler);
+          scope.post(path, handler);
+        }
+      }
       for (const route of extra) route(scope, handle);
     });
   };

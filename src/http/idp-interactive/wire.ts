@@ -9,6 +9,10 @@ import { createAdministrators } from '../../idp/session/administrators.ts';
 import type { Administrators } from '../../idp/session/administrators.ts';
 import { createCsrf } from '../../idp/session/csrf.ts';
 import { createInteractions } from '../../idp/session/interactions.ts';
+import { createDeviceCodes } from '../../idp/session/device-codes.ts';
+import { deviceCodeGrants } from '../../idp/grants/device-code.ts';
+import type { Grant } from '../../idp/grants/index.ts';
+import type { UserInfoDeps } from '../../idp/endpoints/userinfo.ts';
 import { createLockout } from '../../idp/session/lockout.ts';
 import type { LockoutPolicy } from '../../idp/session/lockout.ts';
 import { createSealer } from '../../idp/session/seal.ts';
@@ -31,6 +35,10 @@ export interface InteractiveIdpOptions {
   readonly lockoutPolicy?: LockoutPolicy;
   readonly frontChannelIdToken?: InteractiveDeps['frontChannelIdToken'];
   readonly extraRoutes?: readonly InteractiveRoute[];
+  /** The public base URL, read lazily (known once the server listens). */
+  readonly baseUrl?: () => string;
+  /** The token service's check of Behalf-issued access tokens (userinfo); read at request time. */
+  readonly verifyAccessToken?: UserInfoDeps['verifyAccessToken'];
 }
 
 /** Builds the interactive identity provider's services and its route module (one call in main.ts). */
@@ -38,9 +46,12 @@ export function createInteractiveIdp(options: InteractiveIdpOptions): {
   routes: RouteModule;
   administrators: Administrators;
   deps: InteractiveDeps;
+  /** The device code grant, for the token service's `extraGrants`. */
+  grants: Record<string, Grant>;
 } {
   const { store, clock, random, logger } = options;
   const administrators = createAdministrators(store);
+  const deviceCodes = createDeviceCodes({ store, clock, random });
   const deps: InteractiveDeps = {
     directory: idpDirectoryFrom(options.directory),
     consent: createConsentWriter(options.directory),
@@ -64,10 +75,24 @@ export function createInteractiveIdp(options: InteractiveIdpOptions): {
     }),
     csrf: createCsrf(options.deriveKey('idp csrf token'), random),
     interactions: createInteractions({ store, clock, random }),
+    deviceCodes,
+    baseUrl: options.baseUrl ?? (() => ''),
     clock,
     random,
     logger,
     ...(options.frontChannelIdToken ? { frontChannelIdToken: options.frontChannelIdToken } : {}),
   };
-  return { routes: idpInteractiveRoutes(deps, options.extraRoutes), administrators, deps };
+  const verifyAccessToken = options.verifyAccessToken;
+  const userInfo: UserInfoDeps | undefined = verifyAccessToken && {
+    directory: deps.directory,
+    // The token service's key for pairwise `sub`: userinfo answers the same `sub` as the ID token.
+    subjectKey: options.deriveKey('idp pairwise subject'),
+    verifyAccessToken,
+  };
+  return {
+    routes: idpInteractiveRoutes({ ...deps, ...(userInfo ? { userInfo } : {}) }, options.extraRoutes),
+    administrators,
+    deps,
+    grants: deviceCodeGrants(deviceCodes),
+  };
 }

@@ -12,7 +12,7 @@ import { keyRingSigner, jwtTools } from '../../idp/crypto-adapter.ts';
 import { idpDirectoryFrom } from '../../idp/directory-adapter.ts';
 import { recordStoreKeyPersistence } from '../../idp/signing-key-store.ts';
 import { createTokenService } from '../../idp/token-service.ts';
-import type { TokenService } from '../../idp/token-service.ts';
+import type { TokenService, TokenServiceOptions } from '../../idp/token-service.ts';
 import type { RecordStore } from '../../storage/record-store.ts';
 import type { RouteModule } from '../server.ts';
 import { idpTokenRoutes } from './routes.ts';
@@ -28,6 +28,8 @@ export interface TokenIdpOptions {
   readonly baseUrl: () => string;
   /** Behalf's local CA (PEM): trusted, besides the system roots, when fetching federated issuers' keys. */
   readonly caCertificatePem?: string | undefined;
+  /** More grant types (the device code grant of the interactive flows). */
+  readonly extraGrants?: TokenServiceOptions['extraGrants'];
 }
 
 /** Builds the signing key ring, the token service and its routes (one call in main.ts). */
@@ -63,6 +65,7 @@ export async function createTokenIdp(
       authorizationCode: config.authorizationCodeLifetime,
       refreshReuseGrace: config.refreshTokenReuseGrace,
     },
+    ...(options.extraGrants ? { extraGrants: options.extraGrants } : {}),
   });
   return { routes: idpTokenRoutes({ tokens, clock, random, logger }), tokens, signingKeys };
 }

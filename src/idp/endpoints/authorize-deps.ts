@@ -7,6 +7,7 @@ import type { Administrators } from '../session/administrators.ts';
 import { CSRF_COOKIE } from '../session/csrf.ts';
 import type { Csrf } from '../session/csrf.ts';
 import { parseCookies, serializeCookie } from '../session/cookies.ts';
+import type { DeviceCodes } from '../session/device-codes.ts';
 import type { Interactions } from '../session/interactions.ts';
 import type { Lockout } from '../session/lockout.ts';
 import type { SsoSessions } from '../session/sso-session.ts';
@@ -23,6 +24,9 @@ export interface InteractiveDeps {
   readonly lockout: Lockout;
   readonly csrf: Csrf;
   readonly interactions: Interactions;
+  readonly deviceCodes: DeviceCodes;
+  /** The public base URL (the device flow's verification_uri is absolute). */
+  readonly baseUrl: () => string;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;

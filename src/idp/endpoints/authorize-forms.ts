@@ -9,6 +9,9 @@ import { clientError, continueAuthorization, formTarget, pageError, withCookies 
 import type { InteractiveResponse } from './authorize-response.ts';
 import { parseCookies } from '../session/cookies.ts';
 import { CSRF_COOKIE } from '../session/csrf.ts';
+import { checkPassword } from '../session/password-check.ts';
+import { adminConsentDeclined } from './admin-consent.ts';
+import { declineDevice } from './device-verification.ts';
 
 /**
  * The form posts of the authorize flow: sign-in, account picker and consent. Each one first checks
@@ -65,20 +68,12 @@ export function submitSignIn(deps: InteractiveDeps, tenantId: string, browser: B
         error,
       }),
     });
-    if (await deps.lockout.isLocked(tenant.id, username)) return again('locked');
-    const user = username ? await deps.directory.getUserByUpn(tenant.id, username) : undefined;
-    // The password is checked even for an unknown user's lockout counter, and the answer is the same
-    // either way, so the page does not reveal which accounts exist.
-    const ok =
-      user !== undefined &&
-      password !== '' &&
-      (await deps.directory.verifyUserPassword(tenant.id, user.id, password));
-    if (!ok || !user) {
-      const locked = await deps.lockout.recordFailure(tenant.id, username);
-      deps.logger.info('sign-in failed', { tenantId: tenant.id, locked });
-      return again(locked ? 'locked' : 'invalid');
+    const checked = await checkPassword(deps, tenant.id, username, password);
+    if (!checked.ok) {
+      deps.logger.info('sign-in failed', { tenantId: tenant.id, locked: checked.reason === 'locked' });
+      return again(checked.reason);
     }
-    await deps.lockout.recordSuccess(tenant.id, username);
+    const user = checked.user;
     const current = await deps.sessions.read(tenant.id, browser.cookieHeader);
     const { session, setCookie } = await deps.sessions.create(tenant.id, user.id, current);
     const next = {
@@ -117,6 +112,8 @@ export function submitConsent(deps: InteractiveDeps, tenantId: string, browser: 
     const request = interaction.request;
     if (browser.params.decision !== 'accept') {
       await deps.interactions.finish(interaction.id);
+      if (request.completion?.kind === 'device') return declineDevice(deps, tenant, interaction);
+      if (request.completion?.kind === 'admin-consent') return adminConsentDeclined(deps, request, browser);
       // The user said no: the client learns access_denied (AADSTS65004), as Entra answers.
       return clientError(interactiveError(65004), request, browser, deps);
     }

@@ -30,6 +30,11 @@ export interface AuthorizeRequest {
   readonly maxAge?: number;
   readonly codeChallenge?: string;
   readonly codeChallengeMethod?: 'S256' | 'plain';
+  /**
+   * How the flow ends once the user is signed in and has consented: a code (absent, /authorize), the
+   * admin consent endpoint's redirect, or approving a device code (no redirect at all).
+   */
+  readonly completion?: { readonly kind: 'admin-consent' } | { readonly kind: 'device'; readonly id: string };
 }
 
 export type RawParameters = Readonly<Record<string, string | undefined>>;

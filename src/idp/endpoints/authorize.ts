@@ -15,6 +15,8 @@ import { InteractiveError, interactiveError } from './authorize-errors.ts';
 import type { AuthorizeRequest } from './authorize-request.ts';
 import { matchRedirectUri, parseAuthorizeRequest } from './authorize-request.ts';
 import { deliver, deliverError } from './authorize-response.ts';
+import { adminConsentStep } from './admin-consent.ts';
+import { approveDevice } from './device-verification.ts';
 import type { InteractiveResponse } from './authorize-response.ts';
 
 /**
@@ -229,6 +231,8 @@ export async function continueAuthorization(
     }
 
     const requested = await requestedAccess(deps.directory, tenant.id, app, request);
+    if (request.completion?.kind === 'admin-consent')
+      return await adminConsentStep(deps, tenant, app, interaction, session, user, requested, form);
     const forceConsent =
       (request.prompt === 'consent' || request.prompt === 'admin_consent') && !interaction.consentAnswered;
     const missing = forceConsent
@@ -252,6 +256,8 @@ export async function continueAuthorization(
       };
     }
 
+    if (request.completion?.kind === 'device')
+      return await approveDevice(deps, tenant, app, interaction, session, user.id);
     return await issueCode(deps, tenant, app, interaction, session, user);
   } catch (error) {
     if (!(error instanceof InteractiveError)) throw error;
@@ -266,6 +272,8 @@ export async function continueAuthorization(
  * sign-in and consent posts end in a redirect to the client: its origin must be allowed.
  */
 export function formTarget(redirectUri: string): string {
+  // A device flow has no redirect URI: its forms stay on our own origin.
+  if (redirectUri === '') return "'self'";
   const url = new URL(redirectUri);
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
 }

@@ -176,6 +176,18 @@ export const AADSTS = {
     'invalid_grant',
     'The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive}.',
   ),
+  // Device code polling (ED:v2-oauth2-device-code.md; entra-protocol.md §1.8). 65004 answers a user who
+  // cancelled, with the documented `authorization_declined`.
+  70016: row(
+    'authorization_pending',
+    'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  ),
+  70018: row(
+    'bad_verification_code',
+    'Invalid verification code due to User typing in wrong user code for device code flow.',
+  ),
+  70019: row('expired_token', 'Verification code expired. Have the user retry the sign-in.'),
+  65004: row('authorization_declined', 'User declined to consent to access the app.'),
   50126: row('invalid_grant', 'Error validating credentials due to invalid username or password.'),
   50034: row(
     'invalid_grant',
