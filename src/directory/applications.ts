@@ -5,7 +5,7 @@ import type { ApplicationInput } from './application-input.ts';
 import { applyApplicationInput, emptyApplication } from './application-input.ts';
 import type { DirectoryDeps } from './deps.ts';
 import { KIND, isoNow } from './deps.ts';
-import { badRequest, concurrentChange, conflict, notFound } from './errors.ts';
+import { DirectoryError, badRequest, concurrentChange, conflict, notFound } from './errors.ts';
 import type { Application } from './model.ts';
 import type { PageRequest } from './paging.ts';
 import { scanPage } from './paging.ts';
@@ -13,6 +13,8 @@ import { checkApplication } from './rules/application.ts';
 import { identifierKey } from './rules/identifier-uri.ts';
 import type { tenantRepository } from './tenants.ts';
 import { spAppIdKey, syncServicePrincipals } from './service-principal-sync.ts';
+
+const MAX_ATTEMPTS = 5;
 
 /** appId is unique across all tenants: it is the client_id a token request names without a tenant. */
 export const appIdKey = (appId: string) => 'appId:' + appId.toLowerCase();
@@ -88,6 +90,24 @@ export function applicationRepository(deps: DirectoryDeps, tenants: ReturnType<t
    * rules run on each and its service principals follow (servicePrincipalNames, scopes, roles).
    */
   async function changeApplication(
+    tenantId: string,
+    id: string,
+    change: (app: Application) => Application,
+  ): Promise<Application> {
+    // Compare-and-swap can lose to a concurrent writer (two addPassword calls at once on PostgreSQL):
+    // the change is a pure function of the current object, so it is simply re-applied.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await changeOnce(tenantId, id, change);
+      } catch (error) {
+        if (error instanceof DirectoryError && error.code === 'Request_Conflict' && attempt < MAX_ATTEMPTS)
+          continue;
+        throw error;
+      }
+    }
+  }
+
+  async function changeOnce(
     tenantId: string,
     id: string,
     change: (app: Application) => Application,
