@@ -192,6 +192,46 @@ describe('management API', () => {
     );
   });
 
+  it('assigns app roles to users through /users/{id}/appRoleAssignments', async () => {
+    const user = await call('POST', '/users', {
+      userPrincipalName: 'carol@behalf.test',
+      displayName: 'Carol',
+      passwordProfile: { password: 'long enough password' },
+    });
+    assert.equal(user.statusCode, 201, user.body);
+    const resource = (
+      await call('POST', '/applications', {
+        displayName: 'Roles',
+        appRoles: [{ value: 'Reader', allowedMemberTypes: ['User'], displayName: 'Reader' }],
+      })
+    ).json();
+    const sp = (await call('POST', '/servicePrincipals', { appId: resource.appId })).json();
+    const roleId = sp.appRoles[0].id;
+    const carol = user.json().id;
+    const assigned = await call('POST', `/users/carol@behalf.test/appRoleAssignments`, {
+      principalId: carol,
+      resourceId: sp.id,
+      appRoleId: roleId,
+    });
+    assert.equal(assigned.statusCode, 201, assigned.body);
+    assert.equal(assigned.json().principalType, 'User');
+    const listed = await call('GET', `/users/${carol}/appRoleAssignments`);
+    assert.deepEqual(
+      listed.json().value.map((a: { appRoleId: string }) => a.appRoleId),
+      [roleId],
+    );
+    assertGraphError(
+      await call('POST', `/users/${carol}/appRoleAssignments`, {
+        principalId: sp.id,
+        resourceId: sp.id,
+        appRoleId: roleId,
+      }),
+      400,
+      'Request_BadRequest',
+      /must be the user in the URL/,
+    );
+  });
+
   it('shows a secret once and never in the application', async () => {
     const created = (await call('POST', '/applications', { displayName: 'Secretive' })).json();
     const password = await call('POST', `/applications/${created.id}/addPassword`, {

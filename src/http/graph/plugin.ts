@@ -10,7 +10,7 @@ import { matchRoute } from './router.ts';
 import { applicationRoutes } from './routes/applications.ts';
 import { grantRoutes, organizationRoutes } from './routes/grants-organization.ts';
 import { servicePrincipalRoutes } from './routes/service-principals.ts';
-import { groupRoutes, userRoutes } from './routes/users-groups.ts';
+import { groupRoutes, userAssignmentRoutes, userRoutes } from './routes/users-groups.ts';
 
 export interface GraphApiOptions {
   readonly directory: Directory;
@@ -26,6 +26,7 @@ export const GRAPH_ROUTES: readonly GraphRoute[] = [
   ...applicationRoutes,
   ...servicePrincipalRoutes,
   ...userRoutes,
+  ...userAssignmentRoutes,
   ...groupRoutes,
   ...grantRoutes,
   ...organizationRoutes,

@@ -3,9 +3,16 @@ import { graphError } from '../errors.ts';
 import { parseFilter, parseListQuery } from '../odata.ts';
 import type { GraphContext, GraphRoute } from '../router.ts';
 import { collection, entity, noContent } from '../router.ts';
-import { groupBody, groupPatch, memberRefBody, userBody, userPatch } from '../schemas.ts';
+import {
+  appRoleAssignmentBody,
+  groupBody,
+  groupPatch,
+  memberRefBody,
+  userBody,
+  userPatch,
+} from '../schemas.ts';
 import { clean, parseBody } from '../validate.ts';
-import { directoryObjectView, groupView, servicePrincipalView, userView } from '../views.ts';
+import { assignmentView, directoryObjectView, groupView, servicePrincipalView, userView } from '../views.ts';
 import { guidParam } from './common.ts';
 
 const USER_FILTER = {
@@ -127,6 +134,48 @@ export const userRoutes: GraphRoute[] = [
         parseListQuery(context.query),
         'group',
       );
+    },
+  },
+];
+
+export const userAssignmentRoutes: GraphRoute[] = [
+  {
+    method: 'GET',
+    path: '/users/{id}/appRoleAssignments',
+    access: 'users.read',
+    async handle(context) {
+      const user = await requireUser(context);
+      const held = await context.directory.listAppRoleAssignments({
+        tenantId: context.tenantId,
+        principalId: user.id,
+      });
+      return collection(
+        context,
+        `users('${user.id}')/appRoleAssignments`,
+        { items: held.map(assignmentView) },
+        parseListQuery(context.query),
+        'appRoleAssignment',
+      );
+    },
+  },
+  {
+    method: 'POST',
+    path: '/users/{id}/appRoleAssignments',
+    access: 'assignments.write',
+    async handle(context) {
+      const user = await requireUser(context);
+      const { '@odata.type': _t, ...body } = parseBody(
+        appRoleAssignmentBody,
+        context.body,
+        'appRoleAssignment',
+      );
+      void _t;
+      if (body.principalId.toLowerCase() !== user.id)
+        throw graphError.badRequest(
+          `The principalId of the body must be the user in the URL ('${user.id}').`,
+        );
+      const created = await context.directory.createAssignment(context.tenantId, body);
+      return entity(context, `users('${user.id}')/appRoleAssignments`, assignmentView(created), 201);
     },
   },
 ];
