@@ -1,0 +1,122 @@
+import { createAgentRepository } from '../../agents/agent-repository.ts';
+import type { AgentRepository } from '../../agents/agent-repository.ts';
+import type { InvokeTool, LoadConnector } from '../../agents/ports.ts';
+import { createRunHistory } from '../../agents/run-history.ts';
+import type { RunHistory } from '../../agents/run-history.ts';
+import { createToolRunner } from '../../agents/tool-runner.ts';
+import type { ToolRunner } from '../../agents/tool-runner.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Random } from '../../core/ids.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Envelope } from '../../crypto/envelope.ts';
+import type { Directory } from '../../directory/directory.ts';
+import type { InvokeOperation } from '../../gateway/invoke-operation.ts';
+import type { TokenService } from '../../idp/token-service.ts';
+import type { RecordStore } from '../../storage/record-store.ts';
+import { createMcpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
+import type { McpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
+import { mcpIdpRoutes } from '../idp-mcp/routes.ts';
+import type { RouteModule } from '../server.ts';
+import { createInvokeAdapter } from './invoke-adapter.ts';
+import { createMcpBearerVerifier } from './mcp-bearer.ts';
+import { createMcpRoutes, resourceUrl } from './mcp-routes.ts';
+
+/**
+ * Agents in one call for main.ts: the agent store, run history, the tool runner over the gateway, the
+ * MCP server per agent and the MCP-facing authorization endpoints (RFC 8414 metadata, RFC 7591
+ * registration, RFC 8707 resource → audience).
+ */
+export interface AgentsFeatureOptions {
+  readonly store: RecordStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly directory: Directory;
+  readonly tokens: TokenService;
+  readonly envelope: Envelope;
+  readonly publicUrl: () => string;
+  readonly loadConnector: LoadConnector;
+  /** The gateway's in-process entry; absent, tools answer that the gateway is not available. */
+  readonly invokeOperation?: InvokeOperation;
+  readonly behalfConnectionsAppId: () => string;
+  /** Behalf's local CA (PEM): the MCP endpoint fetches its own IdP's keys over HTTPS. */
+  readonly caCertificatePem?: string | undefined;
+  readonly isAdministrator?: (tenantId: string, objectId: string) => Promise<boolean>;
+}
+
+export interface AgentsFeature {
+  readonly agents: AgentRepository;
+  readonly history: RunHistory;
+  readonly runTool: ToolRunner;
+  readonly resourceApps: McpResourceApps;
+  readonly routes: readonly RouteModule[];
+}
+
+const noGateway: InvokeTool = async () => ({
+  kind: 'failed',
+  status: 503,
+  code: 'GatewayUnavailable',
+  message: 'The gateway is not configured in this Behalf, so tools cannot run.',
+});
+
+export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeature {
+  const { store, clock, random, logger, publicUrl } = options;
+  const agents = createAgentRepository({ store, clock, loadConnector: options.loadConnector });
+  const history = createRunHistory({ store, clock, random });
+  const resourceApps = createMcpResourceApps({
+    directory: options.directory,
+    store,
+    envelope: options.envelope,
+    behalfConnectionsAppId: options.behalfConnectionsAppId,
+  });
+  const invoke = options.invokeOperation
+    ? createInvokeAdapter({
+        invokeOperation: options.invokeOperation,
+        tokens: options.tokens,
+        resourceApps,
+        behalfConnectionsAppId: options.behalfConnectionsAppId,
+        clock,
+        logger,
+      })
+    : noGateway;
+  const runTool = createToolRunner({ invoke, history, clock });
+
+  async function isAgentResource(tenantId: string, resource: string): Promise<boolean> {
+    const prefix = `${publicUrl()}/mcp/`;
+    if (!resource.startsWith(prefix)) return false;
+    let name: string;
+    try {
+      name = decodeURIComponent(resource.slice(prefix.length));
+    } catch {
+      return false;
+    }
+    const agent = await agents.get(name);
+    return agent !== undefined && agent.tenantId === tenantId && resourceUrl(publicUrl(), name) === resource;
+  }
+
+  const routes: RouteModule[] = [
+    createMcpRoutes({
+      agents,
+      runTool,
+      verifyBearer: createMcpBearerVerifier({
+        authority: publicUrl,
+        validator: { ...(options.caCertificatePem ? { ca: options.caCertificatePem } : {}), clock },
+        ...(options.isAdministrator ? { isAdministrator: options.isAdministrator } : {}),
+      }),
+      authorizationServer: (agent) => `${publicUrl()}/${agent.tenantId}/v2.0`,
+      publicUrl,
+      random,
+      logger,
+    }),
+    mcpIdpRoutes({
+      directory: options.directory,
+      tokens: options.tokens,
+      resourceApps,
+      isAgentResource,
+      publicUrl,
+      clock,
+      logger,
+    }),
+  ];
+  return { agents, history, runTool, resourceApps, routes };
+}
