@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerConnectorCommand } from './commands/connector.ts';
 import { registerProtectCommand } from './commands/protect.ts';
 import { registerUpCommand } from './commands/up.ts';
+import { registerLoginCommand } from './commands/login.ts';
 import { registerTenantCommand } from './commands/tenant.ts';
 import { registerUserCommand } from './commands/user.ts';
 import { registerGroupCommand } from './commands/group.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .description('Call APIs on behalf of the signed-in user.')
     .showHelpAfterError();
   registerUpCommand(program);
+  registerLoginCommand(program);
   registerConnectorCommand(program);
   registerProtectCommand(program);
   registerTenantCommand(program);

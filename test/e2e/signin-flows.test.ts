@@ -250,7 +250,7 @@ describe('device code flow', () => {
     assert.equal(claims.preferred_username, 'alice@contoso.test');
     assert.equal(claims.email, 'alice@contoso.test');
     // The same pairwise sub as the CLI's ID token.
-    assert.equal(claims.sub, result.idTokenClaims.sub);
+    assert.equal(claims.sub, (result.idTokenClaims as { sub?: string }).sub);
     const anonymous = await fetch(`${fx.behalf.url}/oidc/userinfo`, { dispatcher: fx.dispatcher });
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer /);
