@@ -29,6 +29,11 @@ import { connectorRoutes } from './http/connectors/routes.ts';
 import { createConnectorRegistry } from './connections/connector-registry.ts';
 import { createEnvelope } from './crypto/envelope.ts';
 import type { SigningKeyRing } from './crypto/signing-keys.ts';
+import { createAgentsFeature, registryLoadConnector } from './http/agents/wire.ts';
+import type { AgentsFeature } from './http/agents/wire.ts';
+import { createConnectionsFeature } from './http/connections/wire.ts';
+import type { ConnectionsFeature } from './http/connections/wire.ts';
+import { createGatewayAppSecret } from './connections/gateway-app-secret.ts';
 
 /**
  * The composition root: configuration → store → services → HTTP. Every collaborator is built here with
@@ -62,6 +67,10 @@ export interface Behalf {
   readonly tokens: TokenService;
   /** The token signing keys (rotation; Easy Auth's e2e rotates them to prove validators follow). */
   readonly signingKeys: SigningKeyRing;
+  /** Connections and the gateway: services, `invokeOperation` for agent tools (docs/connections.md). */
+  readonly connections: ConnectionsFeature;
+  /** Agents: their store, run history and tool runner (MCP server and MCP authorization routes). */
+  readonly agents: AgentsFeature;
   close(): Promise<void>;
 }
 
@@ -121,6 +130,57 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     caCertificatePem: tls.caCertificatePem,
     extraGrants: interactive.grants,
   });
+  const connectorRegistry = createConnectorRegistry({
+    store,
+    clock,
+    random,
+    publicUrl,
+    envelope: createEnvelope(keyRing),
+  });
+  // The gateway's own app (the demo's fixed appId); its secret is provisioned by Behalf on first use.
+  const behalfConnectionsAppId = 'be4a1f00-c044-4a00-8000-000000000002';
+  const gatewaySecret = createGatewayAppSecret({
+    appId: behalfConnectionsAppId,
+    store,
+    envelope: createEnvelope(keyRing),
+    directory: {
+      async issueSecret(appId) {
+        const app = await directory.getApplicationByAppId(appId);
+        if (!app) return undefined;
+        return (await directory.addPassword(app.tenantId, app.id, { displayName: 'Behalf gateway' }))
+          .secretText;
+      },
+      isValid: async (appId, secret) =>
+        (await directory.verifyClientSecret(appId, secret)).status === 'valid',
+    },
+  });
+  const connections = createConnectionsFeature({
+    store,
+    clock,
+    random,
+    logger,
+    masterKeys: keyRing,
+    registry: connectorRegistry,
+    publicUrl,
+    caCertificatePem: tls.caCertificatePem,
+    behalfConnections: { clientId: behalfConnectionsAppId, secret: () => gatewaySecret.get() },
+    isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
+  });
+  const agents = createAgentsFeature({
+    store,
+    clock,
+    random,
+    logger,
+    directory,
+    tokens: tokenIdp.tokens,
+    envelope: createEnvelope(keyRing),
+    publicUrl,
+    loadConnector: registryLoadConnector(connectorRegistry),
+    invokeOperation: connections.invokeOperation,
+    behalfConnectionsAppId: () => behalfConnectionsAppId,
+    caCertificatePem: tls.caCertificatePem,
+    isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
+  });
   const routes: RouteModule[] = [
     interactive.routes,
     tokenIdp.routes,
@@ -131,16 +191,12 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
       homeTenantId: () => homeTenant.id,
     }),
     connectorRoutes({
-      registry: createConnectorRegistry({
-        store,
-        clock,
-        random,
-        publicUrl,
-        envelope: createEnvelope(keyRing),
-      }),
+      registry: connectorRegistry,
       verifyBearer: graphBearerVerifier(tokenIdp.tokens),
       logger,
     }),
+    ...connections.routes,
+    ...agents.routes,
   ];
   const http = await createHttpServer({ logger, routes, tls });
   await http.listen({ port: config.port, host: config.bindAddress });
@@ -168,11 +224,14 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     adminCredential,
     tokens: tokenIdp.tokens,
     signingKeys: tokenIdp.signingKeys,
+    connections,
+    agents,
     caCertificatePath: tls.caCertificatePath,
     store,
     http,
     async close() {
       await http.close();
+      await connections.close();
       await store.close();
     },
   };

@@ -27,6 +27,15 @@ function param(settings: OAuthSettings, name: string): string | undefined {
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
+// The v2 endpoint reads a bare scope (`Mail.Read`) as Microsoft Graph's; a connector that names its
+// own Resource URL means that resource's scope (the v1 endpoints the connector format grew up on took
+// `resource=` plus bare scopes). OIDC scopes and already-qualified ones stay as written.
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+function qualifyScope(scope: string, resource: string | undefined): string {
+  if (!resource || OIDC_SCOPES.has(scope.toLowerCase()) || scope.includes('/')) return scope;
+  return `${trimSlash(resource)}/${scope}`;
+}
+
 type Derive = (settings: OAuthSettings, tenantId?: string) => ProviderEndpoints;
 
 /** Entra ID v2 endpoints (`aad`): loginUri defaults as the token-store guide documents. */
@@ -41,9 +50,7 @@ const aad: Derive = (settings, tenantId) => {
   const base = `${login}/${encodeURIComponent(tenant)}/oauth2/v2.0`;
   const scopes =
     settings.scopes.length > 0
-      ? settings.scopes.map((scope) =>
-          scope === '.default' && resource ? `${trimSlash(resource)}/.default` : scope,
-        )
+      ? settings.scopes.map((scope) => qualifyScope(scope, resource))
       : resource
         ? [`${trimSlash(resource)}/.default`]
         : [];

@@ -32,14 +32,19 @@ export interface ConnectionsFeatureOptions {
   readonly publicUrl: () => string;
   /** The identity provider base URL; Behalf's own by default. */
   readonly authority?: () => string;
-  /** Behalf Connections' appId and client secret (the gateway's own app registration). */
-  readonly behalfConnections: { readonly clientId: string; readonly secret: () => string | undefined };
+  /**
+   * Behalf Connections' appId and client secret (the gateway's own app registration); the secret is
+   * read only when a token request needs it (see `createGatewayAppSecret`).
+   */
+  readonly behalfConnections: { readonly clientId: string; readonly secret: () => Promise<string> };
   /** Behalf's local CA (PEM), so the gateway trusts Behalf's own IdP and demo APIs over HTTPS. */
   readonly caCertificatePem?: string | undefined;
   readonly isAdministrator: (tenantId: string, objectId: string) => Promise<boolean>;
 }
 
 export interface ConnectionsFeature {
+  /** The connector registry the gateway reads (also served by the connector management API). */
+  readonly registry: ConnectorRegistry;
   readonly services: ConnectionServices;
   readonly gateway: Gateway;
   readonly invokeOperation: InvokeOperation;
@@ -63,12 +68,7 @@ export function createConnectionsFeature(options: ConnectionsFeatureOptions): Co
     connectors,
     publicUrl,
     authority: options.authority ?? publicUrl,
-    behalfConnections: () => {
-      const secret = behalf.secret();
-      return secret !== undefined
-        ? { kind: 'secret', clientId: behalf.clientId, secret: async () => secret }
-        : { kind: 'none', clientId: behalf.clientId };
-    },
+    behalfConnections: () => ({ kind: 'secret', clientId: behalf.clientId, secret: behalf.secret }),
     ticketKey: options.masterKeys.deriveKey('consent link tickets'),
   });
   const gateway = createGateway({
@@ -104,6 +104,7 @@ export function createConnectionsFeature(options: ConnectionsFeatureOptions): Co
     }),
   ];
   return {
+    registry: options.registry,
     services,
     gateway,
     invokeOperation: createInvokeOperation(gateway, services.verifier),
