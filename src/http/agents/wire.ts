@@ -13,6 +13,8 @@ import type { Directory } from '../../directory/directory.ts';
 import type { InvokeOperation } from '../../gateway/invoke-operation.ts';
 import type { TokenService } from '../../idp/token-service.ts';
 import type { RecordStore } from '../../storage/record-store.ts';
+import type { ConnectorRegistry } from '../../connections/connector-registry.ts';
+import { isWireError } from '../../core/errors.ts';
 import { createMcpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
 import type { McpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
 import { mcpIdpRoutes } from '../idp-mcp/routes.ts';
@@ -119,4 +121,27 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
     }),
   ];
   return { agents, history, runTool, resourceApps, routes };
+}
+
+/** The agents' view of a registered connector: its model and its API definition (for `$ref`s). */
+export function registryLoadConnector(registry: ConnectorRegistry): LoadConnector {
+  return async (tenantId, connectorId) => {
+    try {
+      const [details, model, pkg] = await Promise.all([
+        registry.get(tenantId, connectorId),
+        registry.model(tenantId, connectorId),
+        registry.download(tenantId, connectorId),
+      ]);
+      let document: unknown = {};
+      try {
+        document = JSON.parse(pkg.apiDefinition.text) as unknown;
+      } catch {
+        // YAML or OpenAPI 3 text: the model already carries the resolved operations.
+      }
+      return { displayName: details.displayName, model, document };
+    } catch (error) {
+      if (isWireError(error) && error.status === 404) return undefined;
+      throw error;
+    }
+  };
 }
