@@ -58,7 +58,7 @@ async function postForm(url: string, form: Record<string, string>, dispatcher: D
     ...(dispatcher ? { dispatcher } : {}),
   });
   const text = await response.body.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
