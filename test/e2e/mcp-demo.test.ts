@@ -83,8 +83,10 @@ async function signedInClient(user: 'alice' | 'bob'): Promise<{ client: Client; 
   return { client, token: provider.tokens()!.access_token };
 }
 
-const textOf = (result: { content?: unknown }) =>
-  ((result.content ?? []) as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+const textOf = (result: unknown) =>
+  (((result as { content?: unknown }).content ?? []) as { type: string; text?: string }[])
+    .map((c) => c.text ?? '')
+    .join('\n');
 
 test('Alice calls "Get 10 latest emails" over MCP and gets her unread mail', async () => {
   const { client, token } = await signedInClient('alice');
