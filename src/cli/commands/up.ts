@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ConfigError, SETTINGS, flagName, loadConfig } from '../../core/config.ts';
-import { startBehalf } from '../../main.ts';
 import type { DemoApis } from '../../../examples/demo-apis.ts';
 import { demoApiApps, ensureDemoGrants, startDemoApisFor } from '../demo/demo-apis.ts';
 import { DEMO_FILE, ensureDemoTenant, writePrivate } from '../demo/setup.ts';
@@ -35,6 +34,9 @@ export function registerUpCommand(program: Command): void {
       throw error;
     }
     const logger = createJsonLogger({ level: config.logLevel });
+    // Loaded here, not at the top: every other `behalf` command would otherwise pay for loading the
+    // whole server (seconds on a busy machine) just to parse its arguments.
+    const { startBehalf } = await import('../../main.ts');
     const behalf = await startBehalf({ config, logger });
     let demoApis: DemoApis | undefined;
     let stopping = false;
