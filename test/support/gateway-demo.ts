@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../../src/core/config.ts';
 import { captureLogger } from '../../src/core/logger.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import type { PackageFiles } from '../../src/connectors/package.ts';
 import { cryptoRandom } from '../../src/core/ids.ts';
 import type { Behalf } from '../../src/main.ts';
 import { startBehalf } from '../../src/main.ts';
@@ -73,21 +75,21 @@ function asDemoApp(name: string, app: DemoApplication, secret: boolean): DemoApp
   };
 }
 
-export async function startGatewayDemo(): Promise<GatewayDemo> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'behalf-gateway-demo-'));
-  const capture = captureLogger();
-  const behalf = await startBehalf({
-    config: loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, {}),
-    logger: capture,
-  });
-  const caPem = readFileSync(behalf.caCertificatePath!, 'utf8');
-  const dispatcher = new Agent({ connect: { ca: caPem } });
+/**
+ * What `behalf up --demo` registers (ensureDemoTenant with the Contoso Mail API and connector apps of
+ * examples/demo-apis.ts, and their admin-consented grants), without starting any API.
+ */
+export async function prepareDemoTenant(
+  behalf: Behalf,
+  dataDir: string,
+  logger: Logger,
+): Promise<DemoDescription> {
   const registrations = demoRegistrations({ behalfConnectionsAppId: BEHALF_CONNECTIONS_APP_ID });
   const demo = await ensureDemoTenant({
     directory: behalf.directory,
     administrators: behalf.administrators,
     random: cryptoRandom,
-    logger: capture,
+    logger: logger,
     baseUrl: behalf.url,
     dataDir,
     caCertificatePath: behalf.caCertificatePath,
@@ -109,6 +111,35 @@ export async function startGatewayDemo(): Promise<GatewayDemo> {
         scope: grant.scope,
       });
   }
+  return demo;
+}
+
+/** The Contoso Mail package of examples/connectors, pointed at this Behalf and this mail API. */
+export function contosoMailPackage(behalfUrl: string, mailApiUrl: string): PackageFiles {
+  const definition = JSON.parse(readFileSync(join(CONNECTOR_DIR, 'apiDefinition.swagger.json'), 'utf8')) as {
+    host: string;
+  };
+  definition.host = new URL(mailApiUrl).host;
+  const properties = readFileSync(join(CONNECTOR_DIR, 'apiProperties.json'), 'utf8').replaceAll(
+    'https://localhost:7443',
+    behalfUrl,
+  );
+  return {
+    apiDefinition: { name: 'apiDefinition.swagger.json', text: JSON.stringify(definition) },
+    apiProperties: { name: 'apiProperties.json', text: properties },
+  };
+}
+
+export async function startGatewayDemo(): Promise<GatewayDemo> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'behalf-gateway-demo-'));
+  const capture = captureLogger();
+  const behalf = await startBehalf({
+    config: loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, {}),
+    logger: capture,
+  });
+  const caPem = readFileSync(behalf.caCertificatePath!, 'utf8');
+  const dispatcher = new Agent({ connect: { ca: caPem } });
+  const demo = await prepareDemoTenant(behalf, dataDir, capture);
   const tls = join(dataDir, 'tls');
   const apis = await startDemoApis({
     issuerBaseUrl: behalf.url,
@@ -152,13 +183,8 @@ export async function startGatewayDemo(): Promise<GatewayDemo> {
       return body['access_token'];
     },
     mailPackage() {
-      const definition = JSON.parse(readFileSync(join(CONNECTOR_DIR, 'apiDefinition.swagger.json'), 'utf8'));
-      definition.host = new URL(apis.urls.mailApi).host;
-      const properties = readFileSync(join(CONNECTOR_DIR, 'apiProperties.json'), 'utf8').replaceAll(
-        'https://localhost:7443',
-        behalf.url,
-      );
-      return { apiDefinition: JSON.stringify(definition), apiProperties: properties };
+      const files = contosoMailPackage(behalf.url, apis.urls.mailApi);
+      return { apiDefinition: files.apiDefinition!.text, apiProperties: files.apiProperties!.text };
     },
     async call(method, path, token, body) {
       const response = await request(`${behalf.url}${path}`, {
