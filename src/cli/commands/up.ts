@@ -72,16 +72,21 @@ export function registerUpCommand(program: Command): void {
         extraApps: demoApiApps(),
       });
       await ensureDemoGrants(behalf.directory, demo.tenantId);
-      demoApis = await startDemoApisFor({
-        config,
-        dataDir,
-        baseUrl: behalf.url,
-        tenantId: demo.tenantId,
-        caCertificatePath: behalf.caCertificatePath,
-      });
-      demo.urls.mailApi = demoApis.urls.mailApi;
-      demo.urls.resourceManagerApi = demoApis.urls.resourceManagerApi;
-      writePrivate(join(dataDir, DEMO_FILE), JSON.stringify(demo, null, 2) + '\n');
+      try {
+        demoApis = await startDemoApisFor({
+          config,
+          dataDir,
+          baseUrl: behalf.url,
+          tenantId: demo.tenantId,
+          caCertificatePath: behalf.caCertificatePath,
+        });
+        demo.urls.mailApi = demoApis.urls.mailApi;
+        demo.urls.resourceManagerApi = demoApis.urls.resourceManagerApi;
+        writePrivate(join(dataDir, DEMO_FILE), JSON.stringify(demo, null, 2) + '\n');
+      } catch (error) {
+        // A taken port (a second Behalf, another service) must not cost the newcomer the sign-in demo.
+        logger.warn('the demo APIs did not start; Behalf runs without them', { error });
+      }
       process.stdout.write(welcomeText(demo, join(dataDir, DEMO_FILE)) + '\n');
       return;
     }
