@@ -30,6 +30,7 @@ export function registryConnectorSource(
   ttlMs = 5_000,
 ): ConnectorSource {
   const cache = new Map<string, { at: number; value: Promise<LoadedConnector> }>();
+  const secrets = new Map<string, { at: number; value: Promise<string | undefined> }>();
   const load = async (tenantId: string, connectorId: string): Promise<LoadedConnector> => {
     const [details, model, pkg] = await Promise.all([
       registry.get(tenantId, connectorId),
@@ -56,7 +57,17 @@ export function registryConnectorSource(
       cache.set(key, { at: clock.now(), value });
       return value;
     },
-    clientSecret: (tenantId, connectorId) => registry.clientSecret(tenantId, connectorId),
+    // Read and decrypted at most once per `ttlMs` like the model: the on-behalf-of path asks for it on
+    // every call (to know secret vs. federated) even when the exchanged token comes from the cache.
+    clientSecret(tenantId, connectorId) {
+      const key = `${tenantId}/${connectorId}`;
+      const hit = secrets.get(key);
+      if (hit && clock.now() - hit.at < ttlMs) return hit.value;
+      const value = registry.clientSecret(tenantId, connectorId);
+      value.catch(() => secrets.delete(key));
+      secrets.set(key, { at: clock.now(), value });
+      return value;
+    },
     async workloadSubject(tenantId, connectorId) {
       return (await registry.get(tenantId, connectorId)).workloadIdentity.subject;
     },
