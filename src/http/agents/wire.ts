@@ -22,6 +22,14 @@ import type { RouteModule } from '../server.ts';
 import { createInvokeAdapter } from './invoke-adapter.ts';
 import { createMcpBearerVerifier } from './mcp-bearer.ts';
 import { createMcpRoutes, resourceUrl } from './mcp-routes.ts';
+import { createChatRuntime } from '../../agents/chat-runtime.ts';
+import type { ChatRuntime } from '../../agents/chat-runtime.ts';
+import type { LlmProvider } from '../../agents/llm/provider.ts';
+import { noLlm } from '../../agents/llm/provider.ts';
+import type { CallerVerifier } from '../../connections/caller-verifier.ts';
+import type { VerifyBearer } from '../graph/caller.ts';
+import { createAgentRoutes } from './agent-routes.ts';
+import { makerAuthorizer, userAuthenticator } from './callers.ts';
 
 /**
  * Agents in one call for main.ts: the agent store, run history, the tool runner over the gateway, the
@@ -44,12 +52,20 @@ export interface AgentsFeatureOptions {
   /** Behalf's local CA (PEM): the MCP endpoint fetches its own IdP's keys over HTTPS. */
   readonly caCertificatePem?: string | undefined;
   readonly isAdministrator?: (tenantId: string, objectId: string) => Promise<boolean>;
+  /** The chat agent's model; without one the chat runs in direct mode (`/tool-name …`) only. */
+  readonly llm?: LlmProvider;
+  /**
+   * Mounts the management, run-history and chat API: makers present a management (Graph) bearer,
+   * people chatting a token for Behalf Connections (the gateway's own caller verifier).
+   */
+  readonly api?: { readonly verifyMaker: VerifyBearer; readonly userVerifier: CallerVerifier };
 }
 
 export interface AgentsFeature {
   readonly agents: AgentRepository;
   readonly history: RunHistory;
   readonly runTool: ToolRunner;
+  readonly chat: ChatRuntime;
   readonly resourceApps: McpResourceApps;
   readonly routes: readonly RouteModule[];
 }
@@ -82,6 +98,7 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
       })
     : noGateway;
   const runTool = createToolRunner({ invoke, history, clock });
+  const chat = createChatRuntime({ store, agents, runTool, llm: options.llm ?? noLlm, clock, random });
 
   async function isAgentResource(tenantId: string, resource: string): Promise<boolean> {
     const prefix = `${publicUrl()}/mcp/`;
@@ -120,7 +137,20 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
       logger,
     }),
   ];
-  return { agents, history, runTool, resourceApps, routes };
+  if (options.api)
+    routes.push(
+      createAgentRoutes({
+        agents,
+        history,
+        chat,
+        authorizeMaker: makerAuthorizer(options.api.verifyMaker),
+        authenticateUser: userAuthenticator(
+          options.api.userVerifier,
+          options.isAdministrator ?? (async () => false),
+        ),
+      }),
+    );
+  return { agents, history, runTool, chat, resourceApps, routes };
 }
 
 /** The agents' view of a registered connector: its model and its API definition (for `$ref`s). */
