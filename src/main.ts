@@ -31,6 +31,7 @@ import { createEnvelope } from './crypto/envelope.ts';
 import type { SigningKeyRing } from './crypto/signing-keys.ts';
 import { createAgentsFeature, registryLoadConnector } from './http/agents/wire.ts';
 import type { AgentsFeature } from './http/agents/wire.ts';
+import { llmFromConfig } from './agents/llm/from-config.ts';
 import { createConnectionsFeature } from './http/connections/wire.ts';
 import type { ConnectionsFeature } from './http/connections/wire.ts';
 import { createGatewayAppSecret } from './connections/gateway-app-secret.ts';
@@ -117,6 +118,8 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     baseUrl: publicUrl,
     // Late-bound: the token service is built next, and userinfo only runs once the server listens.
     verifyAccessToken: (token, expect) => tokenIdp.tokens.verifyAccessToken(token, expect),
+    signingKeys: () => tokenIdp.signingKeys,
+    idTokenLifetime: config.idTokenLifetime,
   });
   const tokenIdp = await createTokenIdp({
     config,
@@ -180,6 +183,8 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     behalfConnectionsAppId: () => behalfConnectionsAppId,
     caCertificatePem: tls.caCertificatePem,
     isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
+    llm: llmFromConfig(config),
+    api: { verifyMaker: graphBearerVerifier(tokenIdp.tokens), userVerifier: connections.services.verifier },
   });
   const routes: RouteModule[] = [
     interactive.routes,

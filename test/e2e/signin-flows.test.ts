@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PublicClientApplication } from '@azure/msal-node';
+import * as jose from 'jose';
 import { fetch } from 'undici';
 import { BEHALF_CLI_APP_ID } from '../../src/cli/demo/demo-tenant.ts';
 import { caTrustingNetworkClient } from '../support/token-network.ts';
@@ -319,5 +321,74 @@ describe('my account page and logout', () => {
     assert.ok(
       out.response.headers.getSetCookie().some((c) => /^__Host-behalf-sso-[^=]+=;.*Max-Age=0/.test(c)),
     );
+  });
+});
+
+describe('front-channel ID token (hybrid and implicit)', () => {
+  it('returns code + id_token in the fragment with nonce and c_hash, only to apps that enable it', async () => {
+    const { directory } = fx.behalf;
+    const app = await directory.createApplication(fx.tenant.id, {
+      displayName: 'Hybrid Portal',
+      web: { redirectUris: [CLIENT_REDIRECT], implicitGrantSettings: { enableIdTokenIssuance: true } },
+    });
+    const { secretText } = await directory.addPassword(fx.tenant.id, app.id, { displayName: 'test' });
+    const client = cookieClient(fx);
+    const signIn = await client.request(
+      fx.authorizeUrl({
+        client_id: app.appId,
+        response_type: 'code id_token',
+        redirect_uri: CLIENT_REDIRECT,
+        scope: 'openid profile',
+        nonce: 'n-hybrid',
+        state: 'h-1',
+      }),
+    );
+    let done = await submit(client, signIn, credentials('alice'));
+    if (/Permissions requested/.test(done.text)) done = await submit(client, done, { decision: 'accept' });
+    assert.equal(done.response.status, 302);
+    const location = new URL(done.response.headers.get('location')!);
+    assert.equal(location.search, '', 'hybrid answers in the fragment');
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const code = fragment.get('code')!;
+    const idToken = fragment.get('id_token')!;
+    assert.equal(fragment.get('state'), 'h-1');
+
+    const keys = jose.createRemoteJWKSet(new URL(`${fx.behalf.url}/${fx.tenant.id}/discovery/v2.0/keys`), {
+      [jose.customFetch]: (url: string, init: RequestInit) =>
+        fetch(url, { ...(init as object), dispatcher: fx.dispatcher }) as unknown as Promise<Response>,
+    });
+    const { payload } = await jose.jwtVerify(idToken, keys, {
+      issuer: `${fx.behalf.url}/${fx.tenant.id}/v2.0`,
+      audience: app.appId,
+    });
+    assert.equal(payload.nonce, 'n-hybrid');
+    assert.equal(payload.preferred_username, 'alice@contoso.test');
+    const digest = createHash('sha256').update(code).digest();
+    assert.equal(payload.c_hash, digest.subarray(0, 16).toString('base64url'));
+
+    // The code still redeems, and the back-channel ID token names the same subject.
+    const token = await post(tokenUrl(), {
+      grant_type: 'authorization_code',
+      client_id: app.appId,
+      client_secret: secretText,
+      code,
+      redirect_uri: CLIENT_REDIRECT,
+      scope: 'openid profile',
+    });
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal(jose.decodeJwt(String(token.body.id_token)).sub, payload.sub);
+
+    // An app that did not enable ID token issuance is refused (AADSTS700054), as Entra does.
+    const refused = await cookieClient(fx).request(
+      fx.authorizeUrl({
+        client_id: fx.client.appId,
+        response_type: 'id_token',
+        redirect_uri: CLIENT_REDIRECT,
+        scope: 'openid',
+        nonce: 'n',
+      }),
+    );
+    const back = new URL(refused.response.headers.get('location')!);
+    assert.match(new URLSearchParams(back.hash.slice(1)).get('error_description') ?? '', /^AADSTS700054/);
   });
 });

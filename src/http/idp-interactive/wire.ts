@@ -10,6 +10,9 @@ import type { Administrators } from '../../idp/session/administrators.ts';
 import { createCsrf } from '../../idp/session/csrf.ts';
 import { createInteractions } from '../../idp/session/interactions.ts';
 import { createDeviceCodes } from '../../idp/session/device-codes.ts';
+import type { SigningKeyRing } from '../../crypto/signing-keys.ts';
+import { keyRingSigner } from '../../idp/crypto-adapter.ts';
+import { createFrontChannelIdTokens } from '../../idp/endpoints/authorize-id-token.ts';
 import { deviceCodeGrants } from '../../idp/grants/device-code.ts';
 import type { Grant } from '../../idp/grants/index.ts';
 import type { UserInfoDeps } from '../../idp/endpoints/userinfo.ts';
@@ -37,6 +40,12 @@ export interface InteractiveIdpOptions {
   readonly extraRoutes?: readonly InteractiveRoute[];
   /** The public base URL, read lazily (known once the server listens). */
   readonly baseUrl?: () => string;
+  /**
+   * The token signing keys, read at request time (the token service is built after this): with them
+   * `response_type=id_token` / `code id_token` are offered to apps that enable ID token issuance.
+   */
+  readonly signingKeys?: () => SigningKeyRing;
+  readonly idTokenLifetime?: number;
   /** The token service's check of Behalf-issued access tokens (userinfo); read at request time. */
   readonly verifyAccessToken?: UserInfoDeps['verifyAccessToken'];
 }
@@ -52,6 +61,23 @@ export function createInteractiveIdp(options: InteractiveIdpOptions): {
   const { store, clock, random, logger } = options;
   const administrators = createAdministrators(store);
   const deviceCodes = createDeviceCodes({ store, clock, random });
+  const signingKeys = options.signingKeys;
+  let frontChannelIdToken = options.frontChannelIdToken;
+  if (!frontChannelIdToken && signingKeys) {
+    let issue: NonNullable<InteractiveDeps['frontChannelIdToken']> | undefined;
+    frontChannelIdToken = (input) => {
+      issue ??= createFrontChannelIdTokens({
+        signer: keyRingSigner(signingKeys(), clock),
+        clock,
+        random,
+        baseUrl: options.baseUrl ?? (() => ''),
+        // The token service's pairwise-subject key (http/idp/wire.ts): the same `sub` on both channels.
+        subjectKey: options.deriveKey('idp pairwise subject'),
+        lifetimeSeconds: options.idTokenLifetime ?? 3600,
+      });
+      return issue(input);
+    };
+  }
   const deps: InteractiveDeps = {
     directory: idpDirectoryFrom(options.directory),
     consent: createConsentWriter(options.directory),
@@ -80,7 +106,7 @@ export function createInteractiveIdp(options: InteractiveIdpOptions): {
     clock,
     random,
     logger,
-    ...(options.frontChannelIdToken ? { frontChannelIdToken: options.frontChannelIdToken } : {}),
+    ...(frontChannelIdToken ? { frontChannelIdToken } : {}),
   };
   const verifyAccessToken = options.verifyAccessToken;
   const userInfo: UserInfoDeps | undefined = verifyAccessToken && {

@@ -322,6 +322,9 @@ async function issueCode(
   const request = interaction.request;
   // Single use: a replayed form post for a finished interaction finds nothing.
   if (!(await deps.interactions.finish(interaction.id))) throw interactiveError(90101);
+  // Entra creates the client's service principal when a user first signs in to it in a tenant, even
+  // with nothing to consent to (openid only); the token endpoint needs it to redeem the code.
+  await deps.consent.ensureClient(tenant.id, app.appId);
   const scopes =
     request.version === 'v2'
       ? request.scopes.join(' ')

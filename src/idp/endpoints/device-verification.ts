@@ -76,6 +76,7 @@ export async function approveDevice(
   const completion = interaction.request.completion;
   if (completion?.kind !== 'device' || !(await deps.interactions.finish(interaction.id)))
     throw interactiveError(90101);
+  await deps.consent.ensureClient(tenant.id, app.appId);
   const approved = await deps.deviceCodes.answer(completion.id, {
     status: 'approved',
     userId,
