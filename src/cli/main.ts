@@ -9,6 +9,9 @@ import { registerGroupCommand } from './commands/group.ts';
 import { registerAppCommand } from './commands/app.ts';
 import { registerSpCommand } from './commands/sp.ts';
 import { registerGrantCommand } from './commands/grant.ts';
+import { registerConnectionCommand } from './commands/connection.ts';
+import { registerVaultCommand } from './commands/vault.ts';
+import { registerAuditCommand } from './commands/audit.ts';
 
 /** The `behalf` command. Each sub-command lives in its own file under commands/. */
 export function buildProgram(): Command {
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerAppCommand(program);
   registerSpCommand(program);
   registerGrantCommand(program);
+  registerConnectionCommand(program);
+  registerVaultCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 
