@@ -3,6 +3,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_APP_IDS } from '../../examples/demo-apis.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { createEnvelope } from '../../src/crypto/envelope.ts';
+import { loadMasterKeyRing } from '../../src/crypto/master-key.ts';
+import { GATEWAY_SECRET_KIND } from '../../src/connections/gateway-app-secret.ts';
 import { startGatewayDemo } from '../support/gateway-demo.ts';
 import type { GatewayDemo } from '../support/gateway-demo.ts';
 
@@ -138,6 +142,15 @@ describe('gateway on the demo tenant (Contoso Mail, SSO by on-behalf-of)', () =>
   });
 
   it('the SQLite file and the logs contain none of the tokens and secrets used', async () => {
+    // Behalf Connections' own secret, provisioned by Behalf: opened here with the data directory's key.
+    const [kept] = await env.behalf.store.list<{ sealed: string }>(GATEWAY_SECRET_KIND);
+    assert.ok(kept);
+    const ring = loadMasterKeyRing({ dataDir: env.dataDir, masterKey: undefined, logger: silentLogger });
+    const gatewaySecret = createEnvelope(ring).decryptText(
+      kept.data.sealed,
+      `behalf:gateway-app:${kept.id}:clientSecret`,
+    );
+    used.push(gatewaySecret);
     assert.ok(used.length >= 8);
     const files = readdirSync(env.dataDir).filter((f) => f.startsWith('behalf.db'));
     assert.ok(files.length > 0);
