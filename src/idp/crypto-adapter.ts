@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { JwtHeader, SigningAlgorithm } from '../crypto/jwt.ts';
+import type { JwtHeader, KeyResolver, SigningAlgorithm } from '../crypto/jwt.ts';
 import { decodeJwt, JwtError, keySetResolver, signJwt, verifyJwt } from '../crypto/jwt.ts';
-import type { SigningKeyRing } from '../crypto/signing-keys.ts';
+import type { PublishedJwk, SigningKeyRing } from '../crypto/signing-keys.ts';
 import type { JwtTools, PublicJwk, TokenSigner, VerifyOutcome } from './jwt-port.ts';
 
 // Time claims are judged by the callers (with Entra's error codes); the seam only rejects far-off times.
@@ -15,6 +15,18 @@ function failure(error: unknown): VerifyOutcome {
 
 /** The token service's signer over the crypto engineer's key ring (kid/x5t, rotation, encrypted at rest). */
 export function keyRingSigner(ring: SigningKeyRing, clock: Clock): TokenSigner {
+  // A key resolver imports each JWK once; it is rebuilt only when the published set changes
+  // (rotation), not per token: importing cost more than the RS256 verification itself (OBO hot path).
+  let resolver: { keys: readonly PublishedJwk[]; resolve: KeyResolver } | undefined;
+  const ownKeys = (): KeyResolver => {
+    const keys = ring.publishedKeys();
+    const same =
+      resolver !== undefined &&
+      resolver.keys.length === keys.length &&
+      resolver.keys.every((key, i) => key === keys[i]);
+    if (!same) resolver = { keys, resolve: keySetResolver({ keys }) };
+    return resolver!.resolve;
+  };
   return {
     async sign(claims, options) {
       const key = ring.signingKey();
@@ -27,7 +39,7 @@ export function keyRingSigner(ring: SigningKeyRing, clock: Clock): TokenSigner {
     async verifyOwn(token) {
       try {
         const { header, payload } = await verifyJwt(token, {
-          key: keySetResolver({ keys: ring.publishedKeys() }),
+          key: ownKeys(),
           algorithms: ['RS256'],
           clock,
           clockToleranceSeconds: TOLERANCE_SECONDS,

@@ -3,6 +3,7 @@ import type { Random } from '../core/ids.ts';
 import type { Tenant } from '../directory/model.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import type { FederationKeySource } from './client-auth/federation-keys.ts';
+import { cachedDirectory } from './directory-cache.ts';
 import type { IdpDirectory } from './directory-port.ts';
 import { discoveryDocument, instanceDiscovery, keySet } from './endpoints/discovery.ts';
 import type { TokenEndpointRequest } from './endpoints/token.ts';
@@ -43,6 +44,8 @@ export interface TokenServiceOptions {
   };
   /** More grant types (the device code grant of the interactive flows). */
   readonly extraGrants?: Readonly<Record<string, Grant>>;
+  /** Staleness allowed for tenant/app/SP lookups (directory-cache.ts; default 1 s, 0 = off). */
+  readonly directoryCacheMs?: number;
 }
 
 /**
@@ -51,7 +54,11 @@ export interface TokenServiceOptions {
  * device code) both build on what this returns.
  */
 export function createTokenService(options: TokenServiceOptions) {
-  const { directory, store, clock, random, signer, baseUrl } = options;
+  const { store, clock, random, signer, baseUrl } = options;
+  const directory = cachedDirectory(
+    options.directory,
+    options.directoryCacheMs !== undefined ? { ttlMs: options.directoryCacheMs } : {},
+  );
   const refreshTokens = createRefreshTokenStore({
     store,
     clock,
