@@ -24,8 +24,17 @@ export function userAuthenticator(
   verifier: CallerVerifier,
   isAdministrator: (tenantId: string, objectId: string) => Promise<boolean>,
 ) {
-  return async (request: FastifyRequest): Promise<Caller> => {
-    const who = await verifier.verify(request.headers.authorization);
+  const fromToken = personFromToken(verifier, isAdministrator);
+  return (request: FastifyRequest): Promise<Caller> => fromToken(request.headers.authorization);
+}
+
+/** The person behind an `Authorization` header value carrying a token for Behalf Connections. */
+export function personFromToken(
+  verifier: CallerVerifier,
+  isAdministrator: (tenantId: string, objectId: string) => Promise<boolean>,
+) {
+  return async (authorization: string | undefined): Promise<Caller> => {
+    const who = await verifier.verify(authorization);
     // A chat runs tools for a person; an app-only token has nobody to act for.
     if (who.appOnly)
       throw new ConnectionError(

@@ -1,6 +1,6 @@
 import { createAgentRepository } from '../../agents/agent-repository.ts';
 import type { AgentRepository } from '../../agents/agent-repository.ts';
-import type { InvokeTool, LoadConnector } from '../../agents/ports.ts';
+import type { Caller, InvokeTool, LoadConnector } from '../../agents/ports.ts';
 import { createRunHistory } from '../../agents/run-history.ts';
 import type { RunHistory } from '../../agents/run-history.ts';
 import { createToolRunner } from '../../agents/tool-runner.ts';
@@ -29,7 +29,9 @@ import { noLlm } from '../../agents/llm/provider.ts';
 import type { CallerVerifier } from '../../connections/caller-verifier.ts';
 import type { VerifyBearer } from '../graph/caller.ts';
 import { createAgentRoutes } from './agent-routes.ts';
-import { makerAuthorizer, userAuthenticator } from './callers.ts';
+import { makerAuthorizer, personFromToken, userAuthenticator } from './callers.ts';
+import { createChatPage } from './chat-page.ts';
+import { createGatewayAppSecret } from '../../connections/gateway-app-secret.ts';
 
 /**
  * Agents in one call for main.ts: the agent store, run history, the tool runner over the gateway, the
@@ -59,7 +61,11 @@ export interface AgentsFeatureOptions {
    * people chatting a token for Behalf Connections (the gateway's own caller verifier).
    */
   readonly api?: { readonly verifyMaker: VerifyBearer; readonly userVerifier: CallerVerifier };
+  /** The /chat page's client (Behalf Chat, as `behalf up --demo` registers it). */
+  readonly chatAppId?: string;
 }
+
+export const BEHALF_CHAT_APP_ID = 'be4a1f00-c4a7-4a00-8000-000000000003';
 
 export interface AgentsFeature {
   readonly agents: AgentRepository;
@@ -137,19 +143,19 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
       logger,
     }),
   ];
-  if (options.api)
+  if (options.api) {
+    const isAdministrator = options.isAdministrator ?? (async () => false);
     routes.push(
       createAgentRoutes({
         agents,
         history,
         chat,
         authorizeMaker: makerAuthorizer(options.api.verifyMaker),
-        authenticateUser: userAuthenticator(
-          options.api.userVerifier,
-          options.isAdministrator ?? (async () => false),
-        ),
+        authenticateUser: userAuthenticator(options.api.userVerifier, isAdministrator),
       }),
+      chatPage(options, { agents, chat }, personFromToken(options.api.userVerifier, isAdministrator)),
     );
+  }
   return { agents, history, runTool, chat, resourceApps, routes };
 }
 
@@ -174,4 +180,59 @@ export function registryLoadConnector(registry: ConnectorRegistry): LoadConnecto
       throw error;
     }
   };
+}
+
+function chatPage(
+  options: AgentsFeatureOptions,
+  feature: { agents: AgentRepository; chat: ChatRuntime },
+  person: (authorization: string) => Promise<Caller>,
+): RouteModule {
+  const { directory, store, envelope, tokens } = options;
+  const appId = options.chatAppId ?? BEHALF_CHAT_APP_ID;
+  // Behalf Chat's client secret is provisioned by Behalf itself, envelope-encrypted in the store.
+  const secret = createGatewayAppSecret({
+    appId,
+    store,
+    envelope,
+    directory: {
+      async issueSecret(id) {
+        const app = await directory.getApplicationByAppId(id);
+        if (!app) return undefined;
+        return (await directory.addPassword(app.tenantId, app.id, { displayName: 'Behalf chat page' }))
+          .secretText;
+      },
+      isValid: async (id, text) => (await directory.verifyClientSecret(id, text)).status === 'valid',
+    },
+  });
+  return createChatPage({
+    ...feature,
+    envelope,
+    clock: options.clock,
+    random: options.random,
+    logger: options.logger,
+    publicUrl: options.publicUrl,
+    scope: () => `api://${options.behalfConnectionsAppId()}/user_impersonation openid profile`,
+    async chatApp() {
+      const app = await directory.getApplicationByAppId(appId);
+      return app ? { appId, tenantId: app.tenantId } : undefined;
+    },
+    async redeem({ tenantId, code, verifier, redirectUri }) {
+      const body = (await tokens.token({
+        endpoint: 2,
+        tenantSegment: tenantId,
+        form: {
+          grant_type: 'authorization_code',
+          client_id: appId,
+          client_secret: await secret.get(),
+          code,
+          code_verifier: verifier,
+          redirect_uri: redirectUri,
+          scope: `api://${options.behalfConnectionsAppId()}/user_impersonation`,
+        },
+      })) as { access_token?: unknown; expires_in?: unknown };
+      if (typeof body.access_token !== 'string') throw new Error('the token response has no access token');
+      return { accessToken: body.access_token, expiresIn: Number(body.expires_in ?? 0) };
+    },
+    callerFromToken: (token) => person(`Bearer ${token}`),
+  });
 }
