@@ -157,6 +157,9 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
         (await directory.verifyClientSecret(appId, secret)).status === 'valid',
     },
   });
+  // Management API callers: app-only by Graph application permissions; delegated ones bounded by the
+  // user's own rights (only tenant administrators write).
+  const managementBearer = graphBearerVerifier(tokenIdp.tokens, interactive.administrators);
   const connections = createConnectionsFeature({
     store,
     clock,
@@ -184,7 +187,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     caCertificatePem: tls.caCertificatePem,
     isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
     llm: llmFromConfig(config),
-    api: { verifyMaker: graphBearerVerifier(tokenIdp.tokens), userVerifier: connections.services.verifier },
+    api: { verifyMaker: managementBearer, userVerifier: connections.services.verifier },
   });
   const routes: RouteModule[] = [
     interactive.routes,
@@ -192,12 +195,12 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     graphApiRoutes({
       directory,
       logger,
-      verifyBearer: graphBearerVerifier(tokenIdp.tokens),
+      verifyBearer: managementBearer,
       homeTenantId: () => homeTenant.id,
     }),
     connectorRoutes({
       registry: connectorRegistry,
-      verifyBearer: graphBearerVerifier(tokenIdp.tokens),
+      verifyBearer: managementBearer,
       logger,
     }),
     ...connections.routes,

@@ -11,6 +11,8 @@ export interface GraphCaller {
   readonly scopes: readonly string[];
   /** The signed-in user's object id, for delegated tokens. */
   readonly oid?: string;
+  /** For delegated tokens: whether the signed-in user administers the tenant. */
+  readonly userIsAdministrator?: boolean;
 }
 
 /**
@@ -56,6 +58,11 @@ const PERMISSIONS: Record<Access, readonly string[]> = {
 };
 
 export function requireAccess(caller: GraphCaller, access: Access): void {
+  // A delegated permission never exceeds the user's own rights (Entra's "effective permissions"):
+  // writes through a user token need a tenant administrator, whatever the organisation consented.
+  if (caller.oid !== undefined && access.endsWith('.write') && caller.userIsAdministrator !== true) {
+    throw graphError.notAdministrator();
+  }
   const allowed = PERMISSIONS[access];
   if (caller.roles.some((r) => allowed.includes(r)) || caller.scopes.some((s) => allowed.includes(s))) return;
   throw graphError.denied();

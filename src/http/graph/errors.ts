@@ -33,6 +33,12 @@ export const graphError = {
     ),
   denied: () =>
     new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
+  notAdministrator: () =>
+    new GraphError(
+      403,
+      'Authorization_RequestDenied',
+      "Insufficient privileges to complete the operation: the signed-in user is not an administrator of this tenant, and a delegated permission never exceeds the user's own rights.",
+    ),
 };
 
 const REQUEST_IDS = new WeakMap<FastifyRequest, string>();

@@ -29,9 +29,17 @@ export function graphCallerFromClaims(claims: Record<string, unknown>): GraphCal
   return { tenantId: tid, appId, roles: scopes.length > 0 ? [] : roles, scopes, ...(oid ? { oid } : {}) };
 }
 
-export function graphBearerVerifier(tokens: AccessTokenVerifier): VerifyBearer {
+export interface DelegatedRights {
+  /** Whether a user administers a tenant: what bounds a delegated caller's writes. */
+  isAdministrator(tenantId: string, userId: string): Promise<boolean>;
+}
+
+export function graphBearerVerifier(tokens: AccessTokenVerifier, rights?: DelegatedRights): VerifyBearer {
   return async (token) => {
     const check = await tokens.verifyAccessToken(token, { audiences: GRAPH_AUDIENCES });
-    return check.ok ? graphCallerFromClaims(check.claims) : undefined;
+    const caller = check.ok ? graphCallerFromClaims(check.claims) : undefined;
+    if (caller?.oid === undefined) return caller;
+    const userIsAdministrator = (await rights?.isAdministrator(caller.tenantId, caller.oid)) ?? false;
+    return { ...caller, userIsAdministrator };
   };
 }
