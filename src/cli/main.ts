@@ -12,6 +12,7 @@ import { registerGrantCommand } from './commands/grant.ts';
 import { registerConnectionCommand } from './commands/connection.ts';
 import { registerVaultCommand } from './commands/vault.ts';
 import { registerAuditCommand } from './commands/audit.ts';
+import { registerAgentCommand } from './commands/agent.ts';
 
 /** The `behalf` command. Each sub-command lives in its own file under commands/. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerConnectionCommand(program);
   registerVaultCommand(program);
   registerAuditCommand(program);
+  registerAgentCommand(program);
   return program;
 }
 

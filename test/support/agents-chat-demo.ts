@@ -23,6 +23,7 @@ export interface ChatDemo {
   readonly apis: DemoApis;
   readonly dispatcher: Agent;
   readonly connectorId: string;
+  readonly dataDir: string;
   readonly logs: () => string;
   password(user: 'alice' | 'bob' | 'admin'): { username: string; password: string };
   /** A token for Behalf Connections by ROPC with the Behalf Chat client. */
@@ -93,6 +94,7 @@ export async function startChatDemo(llm: { baseUrl: string; apiKey: string } | u
     apis,
     dispatcher,
     connectorId: created.connector.id,
+    dataDir,
     logs: () => capture.lines.join('\n'),
     password: (user) => account(user),
     async userToken(user) {
