@@ -6,6 +6,7 @@ import type { DemoApis } from '../../../examples/demo-apis.ts';
 import { demoApiApps, ensureDemoGrants, startDemoApisFor } from '../demo/demo-apis.ts';
 import { DEMO_FILE, ensureDemoTenant, writePrivate } from '../demo/setup.ts';
 import { welcomeText } from '../demo/welcome.ts';
+import { ensureDemoAgent } from '../demo/demo-agent.ts';
 import { cryptoRandom } from '../../core/ids.ts';
 import { createJsonLogger } from '../../core/logger.ts';
 
@@ -82,6 +83,19 @@ export function registerUpCommand(program: Command): void {
         });
         demo.urls.mailApi = demoApis.urls.mailApi;
         demo.urls.resourceManagerApi = demoApis.urls.resourceManagerApi;
+        try {
+          Object.assign(
+            demo.urls,
+            await ensureDemoAgent({
+              behalf,
+              tenantId: demo.tenantId,
+              mailApiUrl: demoApis.urls.mailApi,
+              connectorSecret: demo.apps['Contoso Mail Connector']?.clientSecret,
+            }),
+          );
+        } catch (error) {
+          logger.warn('the demo agent could not be set up; Behalf runs without it', { error });
+        }
         writePrivate(join(dataDir, DEMO_FILE), JSON.stringify(demo, null, 2) + '\n');
       } catch (error) {
         // A taken port (a second Behalf, another service) must not cost the newcomer the sign-in demo.

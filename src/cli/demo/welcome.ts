@@ -10,10 +10,12 @@ export function welcomeText(demo: DemoDescription, demoFile: string): string {
     '',
     `  Sign in as Alice: open ${demo.urls.myAccount ?? demo.urls.behalf}`,
     ...(alice ? [`                    ${alice.username} / ${alice.password}`] : []),
+    ...(demo.urls.chat ? [`  Chat with the Admin agent: ${demo.urls.chat}  (type /help)`] : []),
+    ...(demo.urls.mcp ? [`  MCP server for any MCP client: ${demo.urls.mcp}`] : []),
     '',
     `  ${'authority'.padEnd(19)} ${demo.authority}`,
     ...Object.entries(demo.urls)
-      .filter(([name]) => !['behalf', 'signIn', 'myAccount'].includes(name))
+      .filter(([name]) => !['behalf', 'signIn', 'myAccount', 'chat', 'mcp'].includes(name))
       .map(([name, url]) => `  ${name.padEnd(19)} ${url}`),
     '',
     '  Users (password):',
