@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { acceptConsent, launchBrowser, newContext, screenshot, signIn } from '../support/browser.ts';
 import type { ChatDemo } from '../support/agents-chat-demo.ts';
-import { startChatDemo } from '../support/agents-chat-demo.ts';
+import { GET_EMAILS_TOOL, startChatDemo } from '../support/agents-chat-demo.ts';
 
 /**
  * The /chat page in Chromium on the demo tenant, in direct mode (no model configured): each person signs
@@ -75,6 +75,24 @@ test("Bob sees the permission message with the remediation, never Alice's mail",
   assert.doesNotMatch(await page.content(), /alice@contoso\.test/);
   await screenshot(page, 'chat-bob-permission');
   // Bob cannot open Alice's conversations: the id he does not own reads as absent.
+  await page.context().close();
+});
+
+test('a tool that requires confirmation asks first; Run it runs it, as Alice', async () => {
+  await env.behalf.agents.agents.create(env.demo.tenantId, {
+    displayName: 'Careful reader',
+    tools: [{ connectorId: env.connectorId, ...GET_EMAILS_TOOL, requireConfirmation: true }],
+  });
+  const page = await signedInChat('alice');
+  await page.getByRole('link', { name: 'Careful reader' }).click();
+  await page.getByLabel('Message to Careful reader').fill('/get-10-latest-emails');
+  await Promise.all([page.waitForURL(/\/chat\?c=/), page.getByRole('button', { name: 'Send' }).click()]);
+  assert.doesNotMatch(await page.locator('#latest').innerText(), /alice@contoso\.test/, 'nothing ran yet');
+  assert.equal(await page.getByRole('button', { name: 'Run it' }).count(), 1);
+  await screenshot(page, 'chat-confirmation');
+  await Promise.all([page.waitForURL(/\/chat\?c=/), page.getByRole('button', { name: 'Run it' }).click()]);
+  assert.match(await page.locator('#latest').innerText(), /alice@contoso\.test/);
+  assert.equal(await page.getByRole('button', { name: 'Run it' }).count(), 0, 'the decision is spent');
   await page.context().close();
 });
 
