@@ -26,10 +26,13 @@ export function pinSelf(core: number): boolean {
   return spawnSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)]).status === 0;
 }
 
-export async function startChild(file: string, options: { core?: number } = {}): Promise<Child> {
+export async function startChild(
+  file: string,
+  options: { core?: number; args?: readonly string[] } = {},
+): Promise<Child> {
   // BENCH_CHILD_NODE_OPTIONS: extra flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env['BENCH_CHILD_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extra, '--import', 'tsx', file];
+  const node = [process.execPath, ...extra, '--import', 'tsx', file, ...(options.args ?? [])];
   const pinned = options.core !== undefined && hasTaskset ? options.core : undefined;
   const [command, ...args] = pinned !== undefined ? ['taskset', '-c', String(pinned), ...node] : node;
   const child: ChildProcess = spawn(command!, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -45,10 +45,45 @@ export function clientPrincipal(principal: Principal): ClientPrincipal {
   return { auth_typ: 'aad', claims, name_typ: NAME_TYPE, role_typ: ROLE_TYPE };
 }
 
+// Printable ASCII other than `"` and `\` is its own JSON string body (RFC 8259 §7): no escaping.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+// The JSON of a claim type as it appears in `typ`, computed once per claim name.
+const typJson = new Map<string, string>();
+const NAME_TYPE_JSON = JSON.stringify(NAME_TYPE);
+const TAIL = `],"name_typ":${NAME_TYPE_JSON},"role_typ":${JSON.stringify(ROLE_TYPE)}}`;
+
+/**
+ * `JSON.stringify(clientPrincipal(principal))`, written directly: the same text, without building a
+ * claim object per value first (it runs for every authenticated request).
+ */
+export function clientPrincipalJson(principal: Principal): string {
+  const parts: string[] = [];
+  let hasName = false;
+  const add = (typ: string, v: unknown) => {
+    if (v === null || v === undefined || typeof v === 'object') return;
+    const text = String(v);
+    parts.push(`{"typ":${typ},"val":${PLAIN.test(text) ? `"${text}"` : JSON.stringify(text)}}`);
+    if (typ === NAME_TYPE_JSON) hasName = true;
+  };
+  const { claims } = principal;
+  for (const name of Object.keys(claims)) {
+    let typ = typJson.get(name);
+    if (typ === undefined) {
+      typ = JSON.stringify(CLAIM_TYPES[name] ?? name);
+      if (typJson.size < 256) typJson.set(name, typ);
+    }
+    const value = claims[name];
+    if (Array.isArray(value)) for (const v of value) add(typ, v);
+    else add(typ, value);
+  }
+  if (principal.upn && !hasName) add(NAME_TYPE_JSON, principal.upn);
+  return `{"auth_typ":"aad","claims":[${parts.join(',')}${TAIL}`;
+}
+
 /** The request headers the app receives; names lower-case, as Node presents them. */
 export function identityHeaders(principal: Principal, accessToken?: string): Record<string, string> {
   const headers: Record<string, string> = {
-    'x-ms-client-principal': Buffer.from(JSON.stringify(clientPrincipal(principal))).toString('base64'),
+    'x-ms-client-principal': Buffer.from(clientPrincipalJson(principal)).toString('base64'),
     'x-ms-client-principal-id': principal.oid,
     'x-ms-client-principal-name': principal.upn ?? principal.name ?? principal.appId ?? principal.oid,
     'x-ms-client-principal-idp': 'aad',

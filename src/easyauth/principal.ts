@@ -21,23 +21,27 @@ export interface Principal {
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
+function str(claims: Record<string, unknown>, name: string): string | undefined {
+  const value = claims[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function principalFromClaims(claims: Record<string, unknown>): Principal {
-  const str = (name: string) => (typeof claims[name] === 'string' ? (claims[name] as string) : undefined);
-  const scp = str('scp');
+  const scp = str(claims, 'scp');
   const roles = Array.isArray(claims['roles']) ? claims['roles'].filter((r) => typeof r === 'string') : [];
-  const version = str('ver') === '2.0' ? '2.0' : '1.0';
+  const version = str(claims, 'ver') === '2.0' ? '2.0' : '1.0';
   return {
-    oid: str('oid') ?? str('sub') ?? '',
-    tid: str('tid') ?? '',
-    sub: str('sub') ?? '',
-    name: str('name'),
+    oid: str(claims, 'oid') ?? str(claims, 'sub') ?? '',
+    tid: str(claims, 'tid') ?? '',
+    sub: str(claims, 'sub') ?? '',
+    name: str(claims, 'name'),
     upn:
       version === '2.0'
-        ? (str('preferred_username') ?? str('upn'))
-        : (str('upn') ?? str('unique_name') ?? str('preferred_username')),
+        ? (str(claims, 'preferred_username') ?? str(claims, 'upn'))
+        : (str(claims, 'upn') ?? str(claims, 'unique_name') ?? str(claims, 'preferred_username')),
     scopes: scp ? scp.split(' ').filter(Boolean) : [],
     roles,
-    appId: str('appid') ?? str('azp'),
+    appId: str(claims, 'appid') ?? str(claims, 'azp'),
     isAppOnly: isAppOnlyToken(claims),
     version,
     claims,

@@ -96,10 +96,14 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
     return principal;
   }
 
-  async function verify(token: string): Promise<Principal> {
-    const parts = token.split('.');
-    if (parts.length !== 3) throw invalidToken('The token is not a signed JWT (JWS compact serialization).');
-    const header = decodeSegment(parts[0]!, 'header');
+  // Tokens from one issuer share a handful of header segments (alg, kid, typ): each distinct one is
+  // decoded and checked once. Bounded, since the header is attacker-controlled until verified.
+  const headers = new Map<string, { alg: string; kid: string }>();
+
+  function checkHeader(segment: string): { alg: string; kid: string } {
+    const known = headers.get(segment);
+    if (known) return known;
+    const header = decodeSegment(segment, 'header');
     const alg = header['alg'];
     if (typeof alg !== 'string' || !algorithms.includes(alg))
       throw invalidToken(
@@ -107,6 +111,16 @@ export function createTokenValidator(options: ValidatorOptions): TokenValidator 
       );
     const kid = header['kid'];
     if (typeof kid !== 'string') throw invalidToken('The token header has no key id (kid).');
+    const checked = { alg, kid };
+    if (headers.size >= 64) headers.delete(headers.keys().next().value!);
+    headers.set(segment, checked);
+    return checked;
+  }
+
+  async function verify(token: string): Promise<Principal> {
+    const parts = token.split('.');
+    if (parts.length !== 3) throw invalidToken('The token is not a signed JWT (JWS compact serialization).');
+    const { alg, kid } = checkHeader(parts[0]!);
     // The version decides which metadata (issuer, keys) applies; it is re-checked after the signature.
     const unverified = decodeSegment(parts[1]!, 'payload');
     const version = versionOf(unverified);

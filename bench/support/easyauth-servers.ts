@@ -1,0 +1,65 @@
+// bench/easyauth.ts's server processes: started as `… easyauth-servers.ts upstream` (a plain node:http
+// app answering a small JSON body) or `… easyauth-servers.ts proxy` (Easy Auth's reverse proxy, told
+// its authority and upstream over IPC), each in its own process so neither shares the load
+// generator's event loop.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startReverseProxy } from '../../src/easyauth/index.ts';
+import type { ReverseProxy } from '../../src/easyauth/index.ts';
+import { cpuMsSince, phaseProfiler, serveParent } from './child.ts';
+
+const role = process.argv[2];
+let phase: NodeJS.CpuUsage | undefined;
+const profiler = phaseProfiler();
+const cpuHandlers = {
+  async start() {
+    await profiler.start();
+    phase = process.cpuUsage();
+    return {};
+  },
+  async stop() {
+    if (!phase) throw new Error('stop without start');
+    const cpuMs = cpuMsSince(phase);
+    phase = undefined;
+    await profiler.stop(`${role}`);
+    return { cpuMs };
+  },
+};
+
+if (role === 'upstream') {
+  const body = JSON.stringify({ value: [{ id: 1, subject: 'hello' }] });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  serveParent({ url }, cpuHandlers, async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+} else if (role === 'proxy') {
+  const proxies: ReverseProxy[] = [];
+  serveParent(
+    {},
+    {
+      ...cpuHandlers,
+      async proxy(message) {
+        const proxy = await startReverseProxy({
+          authority: String(message['authority']),
+          audiences: [String(message['audience'])],
+          upstream: String(message['upstream']),
+          port: 0,
+          tokenCacheSeconds: Number(message['tokenCacheSeconds']),
+        });
+        proxies.push(proxy);
+        return { url: proxy.url };
+      },
+    },
+    async () => {
+      for (const proxy of proxies) await proxy.close();
+    },
+  );
+} else {
+  throw new Error(`easyauth-servers.ts: unknown role ${role}`);
+}
