@@ -60,7 +60,7 @@ const HOP_BY_HOP = new Set([
  */
 function relay(body: Readable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
-    body.once('error', (error) => {
+    body.on('error', (error) => {
       res.destroy(error);
       reject(error);
     });
