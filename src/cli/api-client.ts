@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 
 /**
- * The management-API client of the `behalf` directory commands: client credentials of the built-in
- * admin app (from `<dataDir>/admin-credential.json`, flags or BEHALF_* variables) at the ordinary token
- * endpoint, then Graph-shaped calls over HTTPS trusting the local CA in `<dataDir>/tls/ca.pem`.
+ * The management-API client of the `behalf` directory commands: after `behalf login`, the signed-in
+ * administrator's own token (`<dataDir>/login.json`, refreshed when expired); otherwise client credentials
+ * of the built-in admin app (from `<dataDir>/admin-credential.json`, flags or BEHALF_* variables) at the
+ * ordinary token endpoint. Graph-shaped calls go over HTTPS trusting the local CA in `<dataDir>/tls/ca.pem`.
  */
 export interface ConnectionFlags {
   dataDir?: string;
@@ -83,10 +84,52 @@ export interface GraphClient {
   close(): Promise<void>;
 }
 
+interface SignedIn {
+  file: string;
+  authority: string;
+  tenantId: string;
+  clientId: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** Epoch seconds. */
+  expiresOn: number;
+}
+
+/**
+ * The sign-in `behalf login` stored, when it applies: not when flags or variables name another client
+ * or another tenant (those ask for the administrator app explicitly).
+ */
+function readSignedIn(flags: ConnectionFlags, env: NodeJS.ProcessEnv): SignedIn | undefined {
+  if (flags.clientId ?? env.BEHALF_CLIENT_ID) return undefined;
+  const file = join(resolve(flags.dataDir ?? env.BEHALF_DATA_DIR ?? './.behalf'), 'login.json');
+  if (!existsSync(file)) return undefined;
+  let stored: Partial<SignedIn>;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<SignedIn>;
+  } catch {
+    throw new UsageError(`${file} is not valid JSON: run \`behalf login\` again.`);
+  }
+  const { authority, tenantId, clientId, accessToken, expiresOn } = stored;
+  if (!authority || !tenantId || !clientId || !accessToken || typeof expiresOn !== 'number') return undefined;
+  const tenant = flags.tenant ?? env.BEHALF_TENANT;
+  if (tenant !== undefined && tenant !== tenantId) return undefined;
+  return { ...stored, file, authority, tenantId, clientId, accessToken, expiresOn };
+}
+
 export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): GraphClient {
-  const credential = readCredential(flags, env);
+  const signedIn = readSignedIn(flags, env);
+  const credential: Credential = signedIn
+    ? {
+        origin: new URL(signedIn.authority).origin,
+        tenant: signedIn.tenantId,
+        clientId: signedIn.clientId,
+        clientSecret: '',
+      }
+    : readCredential(flags, env);
   const dispatcher = dispatcherFor(flags, env);
   let token: string | undefined;
+  // A token this close to expiry is refreshed first, so it cannot lapse between here and the API.
+  const EXPIRY_MARGIN_SECONDS = 60;
 
   async function send(method: string, url: string, headers: Record<string, string>, body?: string) {
     try {
@@ -109,12 +152,24 @@ export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process
 
   async function accessToken(): Promise<string> {
     if (token) return token;
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: credential.clientId,
-      client_secret: credential.clientSecret,
-      scope: 'https://graph.microsoft.com/.default',
-    });
+    if (signedIn && signedIn.expiresOn - EXPIRY_MARGIN_SECONDS > Date.now() / 1000)
+      return (token = signedIn.accessToken);
+    if (signedIn && !signedIn.refreshToken)
+      throw new UsageError('Your sign-in has expired: run `behalf login` again.');
+    const form = new URLSearchParams(
+      signedIn
+        ? {
+            grant_type: 'refresh_token',
+            client_id: signedIn.clientId,
+            refresh_token: signedIn.refreshToken ?? '',
+          }
+        : {
+            grant_type: 'client_credentials',
+            client_id: credential.clientId,
+            client_secret: credential.clientSecret,
+            scope: 'https://graph.microsoft.com/.default',
+          },
+    );
     const { status, text } = await send(
       'POST',
       `${credential.origin}/${encodeURIComponent(credential.tenant)}/oauth2/v2.0/token`,
@@ -129,6 +184,11 @@ export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process
         (parsed.error_description ?? text).split('\r\n')[0]!,
       );
     token = parsed.access_token;
+    if (signedIn)
+      rememberRefreshed(
+        signedIn,
+        parsed as { access_token: string; refresh_token?: string; expires_in?: number | string },
+      );
     return token;
   }
 
@@ -170,4 +230,19 @@ function safeJson(text: string): unknown {
   } catch {
     return { error: { code: 'InvalidResponse', message: text.slice(0, 200) } };
   }
+}
+
+/** Refresh tokens rotate: the new pair replaces the old one at once, or the next command would be refused. */
+function rememberRefreshed(
+  signedIn: SignedIn,
+  response: { access_token: string; refresh_token?: string; expires_in?: number | string },
+): void {
+  const { file, ...stored } = signedIn;
+  const updated = {
+    ...stored,
+    accessToken: response.access_token,
+    ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+    expiresOn: Math.floor(Date.now() / 1000) + Number(response.expires_in ?? 3600),
+  };
+  writeFileSync(file, JSON.stringify(updated, null, 2) + '\n', { mode: 0o600 });
 }

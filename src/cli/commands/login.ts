@@ -27,8 +27,8 @@ export interface StoredLogin {
   expiresOn: number;
 }
 
-// Graph's delegated directory permission (admin consent): the management API's table accepts it for
-// every operation (it does not yet intersect delegated scopes with the user's own directory roles).
+// Graph's delegated directory permission (admin consent): the management API accepts it for every
+// operation, and for writes only when the signed-in user administers the tenant.
 const DEFAULT_SCOPE = 'https://graph.microsoft.com/Directory.ReadWrite.All openid profile offline_access';
 
 interface LoginFlags {
