@@ -10,12 +10,12 @@ import type { PackageFiles } from '../../src/connectors/package.ts';
 import { cryptoRandom } from '../../src/core/ids.ts';
 import type { Behalf } from '../../src/main.ts';
 import { startBehalf } from '../../src/main.ts';
-import type { DemoApp } from '../../src/cli/demo/demo-tenant.ts';
 import { BEHALF_CONNECTIONS_APP_ID } from '../../src/cli/demo/demo-tenant.ts';
 import type { DemoDescription } from '../../src/cli/demo/setup.ts';
 import { ensureDemoTenant } from '../../src/cli/demo/setup.ts';
-import { demoRegistrations, startDemoApis } from '../../examples/demo-apis.ts';
-import type { DemoApis, DemoApplication } from '../../examples/demo-apis.ts';
+import { startDemoApis } from '../../examples/demo-apis.ts';
+import type { DemoApis } from '../../examples/demo-apis.ts';
+import { demoApiApps, ensureDemoGrants } from '../../src/cli/demo/demo-apis.ts';
 
 /**
  * A real Behalf with the demo tenant as `behalf up --demo` creates it (ensureDemoTenant: Contoso, Alice,
@@ -48,33 +48,6 @@ export type Json = Record<string, any>;
 
 const CONNECTOR_DIR = fileURLToPath(new URL('../../examples/connectors/contoso-mail/', import.meta.url));
 
-function asDemoApp(name: string, app: DemoApplication, secret: boolean): DemoApp {
-  return {
-    name,
-    appId: app.appId,
-    secret,
-    input: () => ({
-      displayName: app.displayName,
-      signInAudience: app.signInAudience,
-      identifierUris: [...app.identifierUris],
-      api: {
-        requestedAccessTokenVersion: app.api.requestedAccessTokenVersion,
-        oauth2PermissionScopes: app.api.oauth2PermissionScopes.map((s) => ({ ...s })),
-        preAuthorizedApplications: app.api.preAuthorizedApplications.map((p) => ({
-          appId: p.appId,
-          delegatedPermissionIds: [...p.delegatedPermissionIds],
-        })),
-      },
-      appRoles: app.appRoles.map((r) => ({ ...r, allowedMemberTypes: [...r.allowedMemberTypes] })),
-      requiredResourceAccess: app.requiredResourceAccess.map((r) => ({
-        resourceAppId: r.resourceAppId,
-        resourceAccess: r.resourceAccess.map((a) => ({ ...a })),
-      })),
-      web: { redirectUris: [...app.web.redirectUris] },
-    }),
-  };
-}
-
 /**
  * What `behalf up --demo` registers (ensureDemoTenant with the Contoso Mail API and connector apps of
  * examples/demo-apis.ts, and their admin-consented grants), without starting any API.
@@ -84,7 +57,6 @@ export async function prepareDemoTenant(
   dataDir: string,
   logger: Logger,
 ): Promise<DemoDescription> {
-  const registrations = demoRegistrations({ behalfConnectionsAppId: BEHALF_CONNECTIONS_APP_ID });
   const demo = await ensureDemoTenant({
     directory: behalf.directory,
     administrators: behalf.administrators,
@@ -93,24 +65,11 @@ export async function prepareDemoTenant(
     baseUrl: behalf.url,
     dataDir,
     caCertificatePath: behalf.caCertificatePath,
-    extraApps: [
-      asDemoApp('Contoso Mail', registrations.apis.mailApi, false),
-      asDemoApp('Contoso Mail Connector', registrations.connectors.contosoMail, true),
-    ],
+    // Only the Contoso Mail API and its connector app: the gateway tests need no Resource Manager.
+    extraApps: demoApiApps().filter((app) => app.name.startsWith('Contoso Mail')),
   });
-  const { directory } = behalf;
-  for (const grant of registrations.grants) {
-    const client = await directory.getServicePrincipalByAppId(demo.tenantId, grant.clientAppId);
-    const resource = await directory.getServicePrincipalByAppId(demo.tenantId, grant.resourceAppId);
-    if (client && resource)
-      await directory.createGrant(demo.tenantId, {
-        clientId: client.id,
-        consentType: 'AllPrincipals',
-        principalId: null,
-        resourceId: resource.id,
-        scope: grant.scope,
-      });
-  }
+  // Grants whose apps were not registered (the Resource Manager's) are skipped by ensureDemoGrants.
+  await ensureDemoGrants(behalf.directory, demo.tenantId);
   return demo;
 }
 
