@@ -171,6 +171,15 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     caCertificatePem: tls.caCertificatePem,
     behalfConnections: { clientId: behalfConnectionsAppId, secret: () => gatewaySecret.get() },
     isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
+    // A multi-tenant connector app exposes the same scopes in every tenant it has a service principal in.
+    exposedScopes: async (_tenantId, appId) => {
+      const app = await directory.getApplicationByAppId(appId);
+      if (!app) return [];
+      const prefix = app.identifierUris[0] ?? app.appId;
+      return app.api.oauth2PermissionScopes
+        .filter((scope) => scope.isEnabled)
+        .map((scope) => `${prefix}/${scope.value}`);
+    },
   });
   const agents = createAgentsFeature({
     store,

@@ -64,6 +64,11 @@ export interface ConsentFlowOptions {
   readonly tickets: ConsentTickets;
   readonly publicUrl: () => string;
   readonly behalfConnections: () => AppCredential;
+  /**
+   * The delegated scopes connector app X exposes (`api://X/user_impersonation`…), read from the
+   * directory's metadata when Behalf knows X; nothing when the identity provider is another one.
+   */
+  readonly exposedScopes?: (tenantId: string, appId: string) => Promise<readonly string[]>;
 }
 
 const refused = (message: string) =>
@@ -131,6 +136,17 @@ export function createConsentFlow(options: ConsentFlowOptions): ConsentFlow {
     }
   };
 
+  /**
+   * `{X}/.default` would ask only for Behalf Connections' static permissions on X, and it has none
+   * (X is any connector app): consent must name X's scopes (dynamic consent). Once the user has
+   * allowed them, hop 1's `{X}/.default` covers them. Without directory metadata, `.default` is all
+   * there is (an identity provider with pre-authorization or admin consent needs nothing else).
+   */
+  const hopOneScopes = async (tenantId: string, appId: string): Promise<readonly string[]> => {
+    const exposed = (await options.exposedScopes?.(tenantId, appId)) ?? [];
+    return exposed.length > 0 ? exposed : [`${appId}/.default`];
+  };
+
   return {
     card(caller, connector, kind, connectionId) {
       const ticket = tickets.issue({
@@ -166,7 +182,7 @@ export function createConsentFlow(options: ConsentFlowOptions): ConsentFlow {
       const behalf = ticket.kind === 'sso-1';
       const clientId = behalf ? options.behalfConnections().clientId : connectorApp.clientId;
       const scopes = behalf
-        ? ['openid', 'profile', `${connectorApp.clientId}/.default`]
+        ? ['openid', 'profile', ...(await hopOneScopes(ticket.tenantId, connectorApp.clientId))]
         : ['openid', 'profile', 'offline_access', ...endpoints.scopes];
       const redirectUri = behalf
         ? base() + BEHALF_REDIRECT_PATH

@@ -50,6 +50,8 @@ export interface ConnectionServicesOptions {
   readonly authority: () => string;
   /** Behalf Connections: its appId and how it authenticates (hop 1 of OBO, SSO consent). */
   readonly behalfConnections: () => AppCredential;
+  /** Connector apps' exposed delegated scopes, for SSO consent links (see ConsentFlowOptions). */
+  readonly exposedScopes?: (tenantId: string, appId: string) => Promise<readonly string[]>;
   /** HMAC key of consent links. */
   readonly ticketKey: Buffer;
   readonly leaseMs?: number;
@@ -107,6 +109,7 @@ export function createConnectionServices(options: ConnectionServicesOptions): Co
     tickets,
     publicUrl,
     behalfConnections: options.behalfConnections,
+    ...(options.exposedScopes ? { exposedScopes: options.exposedScopes } : {}),
   });
   const credentials = createCredentialResolver({
     grants,

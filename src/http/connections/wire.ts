@@ -40,6 +40,8 @@ export interface ConnectionsFeatureOptions {
   /** Behalf's local CA (PEM), so the gateway trusts Behalf's own IdP and demo APIs over HTTPS. */
   readonly caCertificatePem?: string | undefined;
   readonly isAdministrator: (tenantId: string, objectId: string) => Promise<boolean>;
+  /** Connector apps' exposed delegated scopes, for SSO consent links (from Behalf's directory). */
+  readonly exposedScopes?: (tenantId: string, appId: string) => Promise<readonly string[]>;
 }
 
 export interface ConnectionsFeature {
@@ -70,6 +72,7 @@ export function createConnectionsFeature(options: ConnectionsFeatureOptions): Co
     authority: options.authority ?? publicUrl,
     behalfConnections: () => ({ kind: 'secret', clientId: behalf.clientId, secret: behalf.secret }),
     ticketKey: options.masterKeys.deriveKey('consent link tickets'),
+    ...(options.exposedScopes ? { exposedScopes: options.exposedScopes } : {}),
   });
   const gateway = createGateway({
     connectors,

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_APP_IDS } from '../../examples/demo-apis.ts';
+import { acceptConsent, launchBrowser, newContext, screenshot, signIn } from '../support/browser.ts';
+import { startGatewayDemo } from '../support/gateway-demo.ts';
+import type { GatewayDemo, Json } from '../support/gateway-demo.ts';
+
+/**
+ * The consent card, followed in a real browser (Chromium): the link a caller gets instead of an error
+ * leads through Behalf's sign-in and consent pages, and afterwards the same call just works.
+ * - SSO (on-behalf-of): without the pre-authorization, the card asks Alice once to let Behalf
+ *   Connections act for her on the connector app; no connection manager, no tokens kept.
+ * - Interactive: a connector without SSO signs Alice in on its own redirect URL and keeps her tokens.
+ */
+let env: GatewayDemo;
+let browser: Browser;
+const UNREAD = { folder: 'inbox', $filter: 'isRead eq false' };
+
+before(async () => {
+  env = await startGatewayDemo();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await env?.close();
+});
+
+function user(name: 'alice' | 'bob') {
+  return env.demo.users.find((u) => u.username.startsWith(`${name}@`))!;
+}
+
+/** Imports the demo's Contoso Mail package, optionally with single sign-on turned off. */
+async function importMail(options: { sso: boolean }): Promise<string> {
+  const pkg = env.mailPackage();
+  const properties = JSON.parse(pkg.apiProperties) as Json;
+  const oauth = properties.properties.connectionParameters.token.oAuthSettings as Json;
+  if (!options.sso) {
+    oauth.properties.IsOnbehalfofLoginSupported = false;
+    oauth.customParameters.enableOnbehalfOfLogin.value = 'false';
+  }
+  const created = await env.behalf.connections.registry.create(
+    env.demo.tenantId,
+    {
+      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
+      apiProperties: { name: 'apiProperties.json', text: JSON.stringify(properties) },
+    },
+    env.demo.apps['Contoso Mail Connector']!.clientSecret!,
+  );
+  return created.connector.id;
+}
+
+/** Follows a consent card in a fresh browser as `who`, and returns the page Behalf ends on. */
+async function followCard(card: { consentUrl: string }, who: 'alice' | 'bob', name: string): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await page.goto(card.consentUrl);
+  await signIn(page, user(who).username, user(who).password);
+  await page.getByRole('button', { name: 'Accept' }).waitFor();
+  await screenshot(page, `${name}-consent`);
+  await acceptConsent(page);
+  await page.waitForLoadState('load');
+  await screenshot(page, `${name}-done`);
+  return page;
+}
+
+function consentCardOf(body: Json): { consentUrl: string; text: string } {
+  const card = body.error?.consentCard as { consentUrl: string; text: string } | undefined;
+  assert.ok(card, JSON.stringify(body));
+  return card;
+}
+
+function assertAlicesUnreadMail(body: Json): void {
+  const messages = body.value as { isRead: boolean; toRecipients: { emailAddress: { address: string } }[] }[];
+  assert.ok(messages.length > 0);
+  for (const message of messages) {
+    assert.equal(message.isRead, false);
+    assert.ok(message.toRecipients.some((r) => r.emailAddress.address === 'alice@contoso.test'));
+  }
+}
+
+describe('consent cards followed in a browser', () => {
+  it('SSO: Alice consents once to Behalf Connections on the connector app, then reads mail with no prompt', async () => {
+    const connectorId = await importMail({ sso: true });
+    const app = (await env.behalf.directory.getApplicationByAppId(DEMO_APP_IDS.contosoMailConnector))!;
+    const preAuthorized = app.api.preAuthorizedApplications;
+    await env.behalf.directory.updateApplication(env.demo.tenantId, app.id, {
+      api: { preAuthorizedApplications: [] },
+    });
+    try {
+      const alice = await env.userToken('alice');
+      const invoke = () => env.call('POST', `/apim/${connectorId}/default/GetEmails`, alice, UNREAD);
+      const refused = await invoke();
+      assert.equal(refused.status, 403, refused.text);
+      assert.equal(refused.body.error.code, 'ConsentRequired');
+
+      const page = await followCard(consentCardOf(refused.body), 'alice', 'gateway-sso-consent');
+      assert.match(await page.locator('body').innerText(), /Connected/);
+      assert.match(await page.locator('body').innerText(), /ready to use/);
+
+      const retried = await invoke();
+      assert.equal(retried.status, 200, retried.text);
+      assertAlicesUnreadMail(retried.body);
+      // A new sign-in (a new token) needs no consent either: the grant was recorded once.
+      const again = await env.call(
+        'POST',
+        `/apim/${connectorId}/default/GetEmails`,
+        await env.userToken('alice'),
+        UNREAD,
+      );
+      assert.equal(again.status, 200, again.text);
+
+      // Bob has not consented: his own call still asks him, and never shows Alice's mail.
+      const bob = await env.call(
+        'POST',
+        `/apim/${connectorId}/default/GetEmails`,
+        await env.userToken('bob'),
+        UNREAD,
+      );
+      assert.equal(bob.status, 403, bob.text);
+      assert.equal(bob.body.error.code, 'ConsentRequired');
+      assert.doesNotMatch(bob.text, /alice@contoso/);
+    } finally {
+      await env.behalf.directory.updateApplication(env.demo.tenantId, app.id, {
+        api: { preAuthorizedApplications: preAuthorized },
+      });
+    }
+  });
+});
