@@ -126,4 +126,45 @@ describe('consent cards followed in a browser', () => {
       });
     }
   });
+
+  it('interactive: Alice signs in on the connector redirect URL once; her connection keeps working', async () => {
+    const connectorId = await importMail({ sso: false });
+    // The maker's step of the seeds: the connector's redirect URL goes on the connector app.
+    const app = (await env.behalf.directory.getApplicationByAppId(DEMO_APP_IDS.contosoMailConnector))!;
+    const redirectUrl = `${env.behalf.url}/redirect/${connectorId}`;
+    await env.behalf.directory.updateApplication(env.demo.tenantId, app.id, {
+      web: { ...app.web, redirectUris: [...app.web.redirectUris, redirectUrl] },
+    });
+
+    const alice = await env.userToken('alice');
+    const invoke = (token: string, connection: string) =>
+      env.call('POST', `/apim/${connectorId}/${connection}/GetEmails`, token, UNREAD);
+    const first = await invoke(alice, 'default');
+    assert.equal(first.status, 403, first.text);
+    assert.equal(first.body.error.code, 'ConsentRequired');
+    const card = consentCardOf(first.body);
+    assert.match(card.text, /Sign in to Contoso Mail/);
+
+    const page = await followCard(card, 'alice', 'gateway-interactive-consent');
+    assert.match(await page.locator('body').innerText(), /ready to use/);
+
+    const mine = await env.call('GET', '/v1.0/behalf/connections', alice);
+    const connection = (mine.body.value as { id: string; connectorId: string; state: string }[]).find(
+      (c) => c.connectorId === connectorId,
+    );
+    assert.ok(connection, mine.text);
+    assert.equal(connection.state, 'connected');
+    assert.doesNotMatch(mine.text, /eyJ[\w-]+\.eyJ/, 'a connection never shows its tokens');
+
+    const byDefault = await invoke(alice, 'default');
+    assert.equal(byDefault.status, 200, byDefault.text);
+    assertAlicesUnreadMail(byDefault.body);
+    const byId = await invoke(await env.userToken('alice'), connection.id);
+    assert.equal(byId.status, 200, byId.text);
+
+    // Bob cannot use it: the same answer as for an id that does not exist.
+    const bob = await invoke(await env.userToken('bob'), connection.id);
+    assert.equal(bob.status, 404, bob.text);
+    assert.doesNotMatch(bob.text, /alice@contoso/);
+  });
 });
