@@ -54,6 +54,7 @@ export async function createTokenIdp(
     federation: createFederationKeySource({
       clock,
       allowedPrivateOrigins: config.federatedIssuerAllowlist,
+      ownBaseUrl: options.baseUrl,
       ...(options.caCertificatePem ? { extraCaPem: [options.caCertificatePem] } : {}),
     }),
     baseUrl: options.baseUrl,

@@ -69,10 +69,20 @@ export function createFederationKeySource(options: {
   readonly clock: Clock;
   /** Origins (`https://127.0.0.1:8443`) allowed even though they resolve to loopback/private addresses. */
   readonly allowedPrivateOrigins: readonly string[];
+  /**
+   * Behalf's own public base URL: its workload identity issuer (a connector app with no secret trusts
+   * it) lives there, and on a laptop that is loopback.
+   */
+  readonly ownBaseUrl?: () => string;
   /** Extra CA certificates (PEM) to trust besides the system roots: Behalf's own local CA. */
   readonly extraCaPem?: readonly string[];
 }): FederationKeySource {
-  const allowed = new Set(options.allowedPrivateOrigins.map((o) => new URL(o).origin));
+  const configured = new Set(options.allowedPrivateOrigins.map((o) => new URL(o).origin));
+  const allowed = {
+    has: (origin: string) =>
+      configured.has(origin) ||
+      (options.ownBaseUrl !== undefined && new URL(options.ownBaseUrl()).origin === origin),
+  };
   const cache = new Map<string, { keys: PublicJwk[]; fetchedAt: number }>();
 
   const guardedLookup =
