@@ -48,7 +48,7 @@ const issuer = createWorkloadIdentityIssuer({
 const request: OboRequest = {
   tokenUrl,
   behalfConnections: { kind: 'secret', clientId: 'behalf-connections', secret: async () => 'bc-secret' },
-  connectorApp: { kind: 'federated', clientId: 'connector-x', subject: issuer.subjectFor('contoso', 'mail') },
+  connectorApp: { kind: 'federated', clientId: 'connector-x', subject: 'connector:contoso:mail' },
   connectorAppScope: 'api://connector-x/.default',
   apiScopes: ['api://mail/.default'],
   consentCard: () => ({
@@ -89,7 +89,7 @@ it('exchanges in two hops, the second as connector app X with a federated assert
     issuer: 'https://behalf.example/workload-identity',
     audience: FEDERATED_AUDIENCE,
   });
-  assert.equal(verified.payload['sub'], 'behalf:tenant:contoso:connector:mail');
+  assert.equal(verified.payload['sub'], 'connector:contoso:mail');
   assert.equal(
     issuer.discovery()['jwks_uri'],
     'https://behalf.example/workload-identity/.well-known/jwks.json',

@@ -30,8 +30,6 @@ interface StoredKey {
 
 export interface WorkloadIdentityIssuer {
   issuer(): string;
-  /** The subject a connector's federated credential must name. */
-  subjectFor(tenantId: string, connectorId: string): string;
   assertion(subject: string, audience?: string): Promise<string>;
   discovery(): Record<string, unknown>;
   jwks(): Promise<{ keys: Jwk[] }>;
@@ -86,7 +84,6 @@ export function createWorkloadIdentityIssuer(deps: {
   const issuer = () => deps.publicUrl() + WORKLOAD_IDENTITY_PATH;
   return {
     issuer,
-    subjectFor: (tenantId, connectorId) => `behalf:tenant:${tenantId}:connector:${connectorId}`,
     async assertion(subject, audience = FEDERATED_AUDIENCE) {
       const { kid, privateKey } = await key();
       const now = Math.floor(clock.now() / 1000);
