@@ -1,8 +1,8 @@
-import { importJWK } from 'jose';
-import type { JWK } from 'jose';
 import type { Clock } from '../core/clock.ts';
 import { WireError } from '../core/errors.ts';
 import type { FetchLike } from './http-client.ts';
+import { importPublicJwk } from './jws.ts';
+import type { PublicKey } from './jws.ts';
 
 /** Token versions differ in issuer and (for Entra) in the metadata document that describes them. */
 export type TokenVersion = '1.0' | '2.0';
@@ -20,8 +20,8 @@ export interface SigningKey {
   readonly kid: string;
   /** v2 Entra keys carry the issuer they may sign for (entra-protocol.md §1.5); v1 keys do not. */
   readonly issuer: string | undefined;
-  /** Imported lazily per algorithm: the same RSA key may verify RS256 and PS256. */
-  forAlgorithm(alg: string): Promise<CryptoKey>;
+  /** Imported once when the key set is fetched; undefined when the JWK cannot be imported. */
+  readonly publicKey: PublicKey | undefined;
 }
 
 export interface AuthorityOptions {
@@ -132,10 +132,14 @@ export function createAuthority(options: AuthorityOptions): Authority {
     const { jwksUri } = await metadata(version);
     const doc = await getJson(jwksUri);
     const keys = new Map<string, SigningKey>();
-    for (const jwk of Array.isArray(doc['keys']) ? (doc['keys'] as JWK[]) : []) {
+    for (const jwk of Array.isArray(doc['keys']) ? (doc['keys'] as unknown[]) : []) {
+      if (typeof jwk !== 'object' || jwk === null) continue;
+      const { kid, kty, use, key_ops: ops } = jwk as Record<string, unknown>;
       // Symmetric keys in a JWKS would let anyone holding the JWKS mint tokens (the HS256/RS256 confusion).
-      if (typeof jwk.kid !== 'string' || jwk.kty === 'oct' || (jwk.use && jwk.use !== 'sig')) continue;
-      keys.set(jwk.kid, signingKey(jwk));
+      if (typeof kid !== 'string' || kty === 'oct' || (use !== undefined && use !== 'sig')) continue;
+      // RFC 7517 §4.3: a key whose operations are listed must list verify (jose's key sets skip it too).
+      if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) continue;
+      keys.set(kid, signingKey(kid, jwk as Record<string, unknown>));
     }
     return { keys, fetchedAt: clock.now() };
   };
@@ -155,20 +159,12 @@ export function createAuthority(options: AuthorityOptions): Authority {
   };
 }
 
-function signingKey(jwk: JWK): SigningKey {
-  const imported = new Map<string, Promise<CryptoKey>>();
-  const issuer = (jwk as { issuer?: unknown }).issuer;
+function signingKey(kid: string, jwk: Record<string, unknown>): SigningKey {
+  const issuer = jwk['issuer'];
   return {
-    kid: jwk.kid!,
+    kid,
     issuer: typeof issuer === 'string' ? issuer : undefined,
-    forAlgorithm(alg) {
-      let key = imported.get(alg);
-      if (!key) {
-        key = importJWK({ ...jwk, alg }, alg) as Promise<CryptoKey>;
-        imported.set(alg, key);
-      }
-      return key;
-    },
+    publicKey: importPublicJwk(jwk),
   };
 }
 
