@@ -80,12 +80,24 @@ export interface SignJwtOptions {
  * pool and back — a measurable share of a token request (bench/tokens.ts). Verification stays on jose.
  */
 export async function signJwt(payload: JwtPayload, options: SignJwtOptions): Promise<string> {
+  return jwtSigner(options)(payload);
+}
+
+/**
+ * `signJwt` for many tokens under one key and header: the key is checked and the header segment
+ * encoded once, so each token costs its payload's JSON and the RSA signature only (the token
+ * service's signer keeps one per signing key).
+ */
+export function jwtSigner(options: SignJwtOptions): (payload: JwtPayload) => string {
   if (options.header && ('crit' in options.header || 'b64' in options.header))
     throw new TypeError('signJwt does not support the crit or b64 header parameters');
-  const header = { typ: 'JWT', ...options.header, alg: options.algorithm };
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-  const signature = signBytes('sha256', Buffer.from(signingInput), signingKey(options));
-  return `${signingInput}.${signature.toString('base64url')}`;
+  const key = signingKey(options);
+  const headerSegment = base64url(JSON.stringify({ typ: 'JWT', ...options.header, alg: options.algorithm }));
+  return (payload) => {
+    const signingInput = `${headerSegment}.${base64url(JSON.stringify(payload))}`;
+    const signature = signBytes('sha256', Buffer.from(signingInput), key);
+    return `${signingInput}.${signature.toString('base64url')}`;
+  };
 }
 
 function base64url(text: string): string {
