@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Browser } from 'playwright-core';
 import { fetch as undiciFetch } from 'undici';
+import { DEMO_APP_IDS } from '../../examples/demo-apis.ts';
 import { acceptConsent, captureRedirect, launchBrowser, newContext, signIn } from '../support/browser.ts';
 import { InMemoryOAuthProvider } from '../support/agents-mcp-oauth.ts';
 import type { GatewayDemo } from '../support/gateway-demo.ts';
@@ -56,7 +58,12 @@ after(async () => {
 const tlsFetch = ((url: string | URL, init?: RequestInit) =>
   undiciFetch(url, { ...(init as object), dispatcher: env.dispatcher })) as unknown as typeof fetch;
 
-async function signedInClient(user: 'alice' | 'bob'): Promise<{ client: Client; token: string }> {
+type ClientCapabilities = ConstructorParameters<typeof Client>[1];
+
+async function signedInClient(
+  user: 'alice' | 'bob',
+  options: ClientCapabilities = {},
+): Promise<{ client: Client; token: string }> {
   const provider = new InMemoryOAuthProvider(REDIRECT);
   const first = new StreamableHTTPClientTransport(new URL(mcpUrl), {
     authProvider: provider,
@@ -76,7 +83,7 @@ async function signedInClient(user: 'alice' | 'bob'): Promise<{ client: Client; 
   });
   await context.close();
   await first.finishAuth(back.searchParams.get('code')!);
-  const client = new Client({ name: 'host', version: '1.0.0' });
+  const client = new Client({ name: 'host', version: '1.0.0' }, options);
   await client.connect(
     new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, fetch: tlsFetch }),
   );
@@ -121,4 +128,75 @@ test('run history shows both runs with the right identities', async () => {
   assert.equal(byUser.get(alice)?.outcome, 'succeeded');
   assert.equal(byUser.get(bob)?.outcome, 'forbidden');
   assert.ok(runs.every((r) => r.channel === 'mcp' && r.identity === 'delegated'));
+});
+
+/** Follows a consent URL in a fresh browser as `user`: sign in, Accept; returns the final page text. */
+async function consentInBrowser(url: string, user: 'alice' | 'bob'): Promise<string> {
+  const account = env.demo.users.find((u) => u.username.startsWith(`${user}@`))!;
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await page.goto(url);
+  await signIn(page, account.username, account.password);
+  await acceptConsent(page);
+  await page.waitForLoadState('load');
+  const text = await page.locator('body').innerText();
+  await context.close();
+  return text;
+}
+
+/** Runs `body` with the pre-authorization of Behalf Connections removed from the connector app. */
+async function withoutPreAuthorization(body: () => Promise<void>): Promise<void> {
+  const { directory } = env.behalf;
+  const app = (await directory.getApplicationByAppId(DEMO_APP_IDS.contosoMailConnector))!;
+  const kept = app.api.preAuthorizedApplications;
+  await directory.updateApplication(env.demo.tenantId, app.id, { api: { preAuthorizedApplications: [] } });
+  try {
+    await body();
+  } finally {
+    await directory.updateApplication(env.demo.tenantId, app.id, {
+      api: { preAuthorizedApplications: kept },
+    });
+  }
+}
+
+test('no consent yet, a client with URL elicitation: Alice opens the URL, consents, and the retried call works', async () => {
+  await withoutPreAuthorization(async () => {
+    const { client } = await signedInClient('alice', { capabilities: { elicitation: { url: {} } } });
+    const call = () => client.callTool({ name: 'get-10-latest-emails', arguments: {} });
+    let url: string | undefined;
+    await assert.rejects(call(), (error: unknown) => {
+      assert.ok(error instanceof McpError, String(error));
+      assert.equal(error.code, ErrorCode.UrlElicitationRequired);
+      const [elicitation] = (error.data as { elicitations: { mode: string; url: string }[] }).elicitations;
+      assert.equal(elicitation?.mode, 'url');
+      url = elicitation.url;
+      return true;
+    });
+    const consentUrl = url ?? assert.fail('no elicitation URL');
+    assert.ok(consentUrl.startsWith(`${env.behalf.url}/consent/`), consentUrl);
+    assert.match(await consentInBrowser(consentUrl, 'alice'), /ready to use/);
+
+    const result = await call();
+    assert.notEqual(result.isError, true, textOf(result));
+    assert.match(JSON.stringify(result.structuredContent), /alice@contoso\.test/);
+    await client.close();
+  });
+});
+
+test('a client without elicitation gets the consent card as the tool result; Bob consents for himself only', async () => {
+  await withoutPreAuthorization(async () => {
+    const { client } = await signedInClient('bob');
+    const first = await client.callTool({ name: 'get-10-latest-emails', arguments: {} });
+    assert.equal(first.isError, true);
+    const text = textOf(first);
+    const url = /https:\/\/\S+\/consent\/\S+/.exec(text)?.[0];
+    assert.ok(url, text);
+    assert.match(await consentInBrowser(url, 'bob'), /ready to use/);
+    // Consented, Bob reaches the API, which still says he has no mailbox: never Alice's mail.
+    const second = await client.callTool({ name: 'get-10-latest-emails', arguments: {} });
+    assert.equal(second.isError, true);
+    assert.match(textOf(second), /You might not have access to this mailbox\./);
+    assert.doesNotMatch(textOf(second), /alice@contoso\.test/);
+    await client.close();
+  });
 });
