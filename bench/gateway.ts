@@ -1,19 +1,25 @@
 // The gateway's cost per operation call: `POST /apim/{connector}/default/GetEmails` through Behalf
-// against the same request sent straight to the demo Contoso Mail API (examples/), in the same run,
-// with every token cached (the caller's verification and the on-behalf-of result).
+// against, in the same run, (a) the same request sent straight to the demo Contoso Mail API
+// (examples/) and (b) a minimal Node proxy (node:https server + undici Pool, injecting the same
+// cached bearer token): the "toy gateway" of reference/performance.md §2a, with the same TLS on both
+// of its sides as Behalf. Every token is cached (the caller's verification, the on-behalf-of result).
 //
-// Behalf runs in a child process (this file with the `server` argument), so `process.cpuUsage()` of
-// that process is the gateway's work alone; the mail API and the load generator (undici Pool) run
-// here. Reported: added p50/p99 at concurrency 1, throughput ratio at concurrency 16, and gateway calls
-// per CPU-second of Behalf's process. Targets (issue 7): added p50 ≤ 0.3 ms, p99 ≤ 1 ms,
-// ≥ 8,000 calls per CPU-second. Bounded: four phases of PHASE_MS.
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+// Behalf and the minimal proxy each run in a child process of their own (this file with the `behalf`
+// or `proxy` argument) pinned to core 0 when `taskset` is there, so their `process.cpuUsage()` is the
+// gateway's work alone; the mail API and the load generator (undici Pool) run here, on core 1.
+// Reported: added p50/p99 at concurrency 1 (direct, proxy and gateway interleaved in short rounds,
+// because the machine is shared), throughput at concurrency 16, and calls per CPU-second of the
+// gateway process next to the minimal proxy's. Targets (issue 7): added p50 ≤ 0.3 ms, p99 ≤ 1 ms,
+// ≥ 8,000 calls per CPU-second. Bounded: about 40 seconds.
+//
+// BENCH_PROFILE_DIR=/tmp/p writes CPU profiles of Behalf's measured phases only: behalf-0..3 are the
+// concurrency-1 rounds, behalf-4..7 the concurrency-16 rounds.
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 import { loadConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/logger.ts';
@@ -21,89 +27,150 @@ import { startBehalf } from '../src/main.ts';
 import { startDemoApis } from '../examples/demo-apis.ts';
 import { BEHALF_CONNECTIONS_APP_ID } from '../src/cli/demo/demo-tenant.ts';
 import { contosoMailPackage, prepareDemoTenant } from '../test/support/gateway-demo.ts';
+import type { Message } from './support/child.ts';
+import { cpuMsSince, phaseProfiler, pinSelf, serveParent, startChild } from './support/child.ts';
 
-const PHASE_MS = 3000;
+const ROUND_MS = 1000;
+const ROUNDS = 4;
 const CONCURRENCY = 16;
 
-type Message = { type: string } & Record<string, unknown>;
-
-if (process.argv[2] === 'server') await serve();
+const role = process.argv[2];
+if (role === 'behalf') await serveBehalf();
+else if (role === 'proxy') await serveProxy();
 else await main();
 
-/** The child: Behalf with the demo tenant; imports the connector once the parent names the mail API. */
-async function serve(): Promise<void> {
+function cpuHandlers(name: string) {
+  let since: NodeJS.CpuUsage | undefined;
+  const profiler = phaseProfiler();
+  return {
+    async start(message: Message) {
+      if (message['profile'] === true) await profiler.start();
+      since = process.cpuUsage();
+      return {};
+    },
+    async stop(message: Message) {
+      if (!since) throw new Error('stop without start');
+      const cpuMs = cpuMsSince(since);
+      since = undefined;
+      if (message['profile'] === true) await profiler.stop(name);
+      return { cpuMs };
+    },
+  };
+}
+
+/** Behalf with the demo tenant; imports the connector once the parent names the mail API. */
+async function serveBehalf(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'behalf-bench-gateway-'));
   const behalf = await startBehalf({ config: loadConfig({ dataDir, port: 0 }, {}), logger: silentLogger });
   const demo = await prepareDemoTenant(behalf, dataDir, silentLogger);
-  const send = (m: Message) => process.send!(m);
-  process.on('message', (raw) => {
-    const m = raw as Message;
-    if (m.type === 'connector') {
-      const pkg = contosoMailPackage(behalf.url, m['mailApiUrl'] as string);
-      const secret = demo.apps['Contoso Mail Connector']!.clientSecret!;
-      behalf.connections.registry
-        .create(demo.tenantId, pkg, secret)
-        .then((r) => send({ type: 'connector', id: r.connector.id }))
-        .catch((error: unknown) => {
-          console.error(error);
-          process.exit(1);
-        });
-    } else if (m.type === 'cpu') {
-      send({ type: 'cpu', usage: process.cpuUsage() });
-    } else if (m.type === 'close') {
-      void behalf.close().then(() => {
-        rmSync(dataDir, { recursive: true, force: true });
-        process.exit(0);
-      });
-    }
-  });
-  send({ type: 'ready', url: behalf.url, dataDir, demo });
+  serveParent(
+    { url: behalf.url, dataDir, demo },
+    {
+      ...cpuHandlers('behalf'),
+      async connector(message) {
+        const pkg = contosoMailPackage(behalf.url, String(message['mailApiUrl']));
+        const secret = demo.apps['Contoso Mail Connector']!.clientSecret!;
+        const created = await behalf.connections.registry.create(demo.tenantId, pkg, secret);
+        return { connectorId: created.connector.id };
+      },
+    },
+    async () => {
+      await behalf.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  );
 }
 
-function next(child: ChildProcess, type: string): Promise<Message> {
-  return new Promise((resolve) => {
-    const on = (raw: unknown) => {
-      const m = raw as Message;
-      if (m.type !== type) return;
-      child.off('message', on);
-      resolve(m);
-    };
-    child.on('message', on);
-  });
+/**
+ * The minimal proxy: node:https in, undici Pool out, the bearer token from memory: what any Node
+ * gateway pays at the least for the same two TLS hops.
+ */
+async function serveProxy(): Promise<void> {
+  let pool: Pool | undefined;
+  let authorization = '';
+  let upstreamPath = '';
+  const server = createServer(
+    { cert: readFileSync(process.argv[3]!, 'utf8'), key: readFileSync(process.argv[4]!, 'utf8') },
+    (req, res) => {
+      req.resume();
+      pool!
+        .request({
+          method: 'GET',
+          path: upstreamPath,
+          headers: { authorization, accept: 'application/json' },
+        })
+        .then(async (upstream) => {
+          const body = Buffer.from(await upstream.body.arrayBuffer());
+          res.writeHead(upstream.statusCode, { 'content-type': 'application/json' }).end(body);
+        })
+        .catch(() => res.writeHead(502).end());
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serveParent(
+    { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    {
+      ...cpuHandlers('proxy'),
+      upstream(message) {
+        pool = new Pool(String(message['origin']), {
+          connections: 64,
+          keepAliveTimeout: 30_000,
+          connect: { ca: String(message['ca']) },
+        });
+        authorization = `Bearer ${String(message['token'])}`;
+        upstreamPath = String(message['path']);
+        return {};
+      },
+    },
+    async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool?.close();
+    },
+  );
+}
+
+interface Demo {
+  tenantId: string;
+  users: { username: string; password: string }[];
+  apps: Record<string, { appId: string; clientSecret?: string }>;
 }
 
 async function main(): Promise<void> {
-  // BENCH_CHILD_NODE_OPTIONS: extra flags for Behalf's process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
-  const extra = (process.env['BENCH_CHILD_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean);
-  const child = fork(fileURLToPath(import.meta.url), ['server'], { execArgv: [...extra, '--import', 'tsx'] });
-  const ready = await next(child, 'ready');
-  const url = ready['url'] as string;
-  const dataDir = ready['dataDir'] as string;
-  const demo = ready['demo'] as {
-    tenantId: string;
-    users: { username: string; password: string }[];
-    apps: Record<string, { appId: string; clientSecret?: string }>;
-  };
-  const ca = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+  const self = new URL(import.meta.url).pathname;
+  const pinned = pinSelf(1);
+  const behalf = await startChild(self, { args: ['behalf'], core: 0 });
+  const url = String(behalf.ready['url']);
+  const dataDir = String(behalf.ready['dataDir']);
+  const demo = behalf.ready['demo'] as Demo;
+  const tls = join(dataDir, 'tls');
+  const ca = readFileSync(join(tls, 'ca.pem'), 'utf8');
+  const proxy = await startChild(self, {
+    args: ['proxy', join(tls, 'server.pem'), join(tls, 'server.key')],
+    core: 0,
+  });
   const apis = await startDemoApis({
     issuerBaseUrl: url,
     tenantId: demo.tenantId,
     ports: { mailApi: 0, resourceManagerApi: 0 },
     domain: 'contoso.test',
     tls: {
-      cert: readFileSync(join(dataDir, 'tls', 'server.pem'), 'utf8'),
-      key: readFileSync(join(dataDir, 'tls', 'server.key'), 'utf8'),
+      cert: readFileSync(join(tls, 'server.pem'), 'utf8'),
+      key: readFileSync(join(tls, 'server.key'), 'utf8'),
     },
     ca,
   });
-  child.send({ type: 'connector', mailApiUrl: apis.urls.mailApi });
-  const connectorId = (await next(child, 'connector'))['id'] as string;
+  const { connectorId } = await behalf.call<{ connectorId: string }>('connector', {
+    mailApiUrl: apis.urls.mailApi,
+  });
 
   const alice = demo.users.find((u) => u.username.startsWith('alice@'))!;
+  const tokenPool = new Pool(url, { connect: { ca } });
   const token = async (client: { appId: string; clientSecret?: string }, scope: string) => {
     const response = await request(`${url}/${demo.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
-      dispatcher: new Pool(url, { connect: { ca } }),
+      dispatcher: tokenPool,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'password',
@@ -123,91 +190,130 @@ async function main(): Promise<void> {
     `api://${BEHALF_CONNECTIONS_APP_ID}/user_impersonation`,
   );
   const directToken = await token(demo.apps['Contoso Mail Connector']!, 'api://contoso-mail/Mail.Read');
+  await tokenPool.close();
 
-  const gatewayPool = new Pool(url, { connections: CONCURRENCY, connect: { ca } });
-  const mailPool = new Pool(apis.urls.mailApi, { connections: CONCURRENCY, connect: { ca } });
+  const directPath = `/v1.0/me/mailFolders/inbox/messages?%24filter=isRead%20eq%20false&%24top=5`;
+  await proxy.call('upstream', { origin: apis.urls.mailApi, ca, token: directToken, path: directPath });
   const args = { folder: 'inbox', $filter: 'isRead eq false', $top: 5 };
-  const viaGateway = {
-    pool: gatewayPool,
-    options: {
-      method: 'POST' as const,
-      path: `/apim/${connectorId}/default/GetEmails`,
-      headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
+  const targets = {
+    direct: {
+      pool: new Pool(apis.urls.mailApi, { connections: CONCURRENCY, connect: { ca } }),
+      options: {
+        method: 'GET' as const,
+        path: directPath,
+        headers: { authorization: `Bearer ${directToken}` },
+      },
+    },
+    proxy: {
+      pool: new Pool(String(proxy.ready['url']), { connections: CONCURRENCY, connect: { ca } }),
+      options: { method: 'GET' as const, path: directPath, headers: {} },
+    },
+    gateway: {
+      pool: new Pool(url, { connections: CONCURRENCY, connect: { ca } }),
+      options: {
+        method: 'POST' as const,
+        path: `/apim/${connectorId}/default/GetEmails`,
+        headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(args),
+      },
     },
   };
-  const direct = {
-    pool: mailPool,
-    options: {
-      method: 'GET' as const,
-      path: `/v1.0/me/mailFolders/inbox/messages?%24filter=isRead%20eq%20false&%24top=5`,
-      headers: { authorization: `Bearer ${directToken}` },
-    },
-  };
-  type Target = typeof direct | typeof viaGateway;
-  const once = async (target: Target) => {
+  type Name = keyof typeof targets;
+  const once = async (name: Name) => {
+    const target = targets[name];
     const response = await target.pool.request(target.options);
     const text = await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${text.slice(0, 300)}`);
+    if (response.statusCode !== 200) throw new Error(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
   };
-  const run = async (target: Target, concurrency: number, ms: number) => {
-    const latencies: number[] = [];
+  /** A closed loop of `concurrency` callers for `ms`; latencies appended to `into`. */
+  const run = async (name: Name, concurrency: number, ms: number, into: number[] = []) => {
     const end = performance.now() + ms;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (performance.now() < end) {
           const start = performance.now();
-          await once(target);
-          latencies.push(performance.now() - start);
+          await once(name);
+          into.push(performance.now() - start);
         }
       }),
     );
-    latencies.sort((a, b) => a - b);
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    return {
-      count: latencies.length,
-      perSecond: (latencies.length * 1000) / ms,
-      p50: at(0.5),
-      p99: at(0.99),
-    };
+    return into;
   };
-  const cpu = async () => {
-    const usage = (await (child.send({ type: 'cpu' }), next(child, 'cpu')))['usage'] as NodeJS.CpuUsage;
-    return (usage.user + usage.system) / 1e6;
-  };
+  const at = (sorted: readonly number[], q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
   // Warm-up: JIT, keep-alive connections, the OBO result and verified-caller caches.
-  await run(viaGateway, 4, 1000);
-  await run(direct, 4, 500);
+  for (const name of ['gateway', 'proxy', 'direct'] as const) await run(name, 4, 1000);
 
-  const directLow = await run(direct, 1, PHASE_MS);
-  const gatewayLow = await run(viaGateway, 1, PHASE_MS);
-  const directHigh = await run(direct, CONCURRENCY, PHASE_MS);
-  const before = await cpu();
-  const gatewayHigh = await run(viaGateway, CONCURRENCY, PHASE_MS);
-  const cpuSeconds = (await cpu()) - before;
+  // Concurrency 1, interleaved rounds so that load swings on the shared machine hit all three alike.
+  const low: Record<Name, number[]> = { direct: [], proxy: [], gateway: [] };
+  const profile = process.env['BENCH_PROFILE_DIR'] !== undefined;
+  for (let round = 0; round < ROUNDS; round++)
+    for (const name of ['direct', 'proxy', 'gateway'] as const) {
+      await run(name, 1, 100);
+      if (name === 'gateway' && profile) await behalf.call('start', { profile });
+      await run(name, 1, ROUND_MS, low[name]);
+      if (name === 'gateway' && profile) await behalf.call('stop', { profile });
+    }
+  for (const list of Object.values(low)) list.sort((a, b) => a - b);
+
+  // Concurrency 16: throughput, and CPU of the serving child (Behalf or the minimal proxy), again in
+  // interleaved rounds. Each round starts with a short unmeasured burst: the demo API's server closes
+  // connections idle for 5 s, so the concurrency-1 rounds leave the pools with one warm connection.
+  const high: Record<Name, { count: number; cpuMs: number }> = {
+    direct: { count: 0, cpuMs: 0 },
+    proxy: { count: 0, cpuMs: 0 },
+    gateway: { count: 0, cpuMs: 0 },
+  };
+  const children = { direct: undefined, proxy, gateway: behalf };
+  for (let round = 0; round < ROUNDS; round++)
+    for (const name of ['direct', 'proxy', 'gateway'] as const) {
+      await run(name, CONCURRENCY, 300);
+      const child = children[name];
+      const profileThis = profile && name === 'gateway';
+      await child?.call('start', { profile: profileThis });
+      high[name].count += (await run(name, CONCURRENCY, ROUND_MS)).length;
+      if (child)
+        high[name].cpuMs += (await child.call<{ cpuMs: number }>('stop', { profile: profileThis })).cpuMs;
+    }
+  const perSecond = (name: Name) => (high[name].count * 1000) / (ROUNDS * ROUND_MS);
+  const directHigh = { perSecond: perSecond('direct') };
+  const proxyHigh = { ...high.proxy, perSecond: perSecond('proxy') };
+  const gatewayHigh = { ...high.gateway, perSecond: perSecond('gateway') };
 
   const ms = (n: number) => `${n.toFixed(3)} ms`;
-  console.log(`gateway vs direct (Contoso Mail GetEmails, cached tokens), ${PHASE_MS} ms per phase`);
-  console.log(`  concurrency 1   direct p50 ${ms(directLow.p50)} p99 ${ms(directLow.p99)}`);
-  console.log(`                  gateway p50 ${ms(gatewayLow.p50)} p99 ${ms(gatewayLow.p99)}`);
+  const perCpu = (h: { count: number; cpuMs: number }) => (h.count * 1000) / h.cpuMs;
   console.log(
-    `                  added   p50 ${ms(gatewayLow.p50 - directLow.p50)} (target ≤ 0.3) ` +
-      `p99 ${ms(gatewayLow.p99 - directLow.p99)} (target ≤ 1)`,
+    `gateway vs direct vs minimal proxy (Contoso Mail GetEmails, HTTPS everywhere, cached tokens); ` +
+      (pinned && behalf.pinnedTo !== undefined
+        ? 'Behalf / minimal proxy pinned to core 0, mail API and load generator to core 1'
+        : 'not pinned (no taskset)'),
+  );
+  console.log(`  concurrency 1 (${ROUNDS} interleaved rounds of ${ROUND_MS} ms each)`);
+  for (const name of ['direct', 'proxy', 'gateway'] as const) {
+    const list = low[name];
+    const added =
+      name === 'direct'
+        ? ''
+        : `  added p50 ${ms(at(list, 0.5) - at(low.direct, 0.5))} p99 ${ms(at(list, 0.99) - at(low.direct, 0.99))}`;
+    console.log(
+      `    ${name.padEnd(8)} n=${String(list.length).padStart(5)} p50 ${ms(at(list, 0.5))} p99 ${ms(at(list, 0.99))}${added}`,
+    );
+  }
+  console.log(`    targets: gateway added p50 ≤ 0.3 ms, p99 ≤ 1 ms`);
+  console.log(`  concurrency ${CONCURRENCY} (${ROUNDS} interleaved rounds of ${ROUND_MS} ms each)`);
+  console.log(`    direct   ${directHigh.perSecond.toFixed(0)}/s`);
+  console.log(
+    `    proxy    ${proxyHigh.perSecond.toFixed(0)}/s, ${perCpu(proxyHigh).toFixed(0)} calls per CPU-second of its process`,
   );
   console.log(
-    `  concurrency ${CONCURRENCY}  direct ${directHigh.perSecond.toFixed(0)}/s, gateway ` +
-      `${gatewayHigh.perSecond.toFixed(0)}/s, ratio ${(gatewayHigh.perSecond / directHigh.perSecond).toFixed(2)}`,
-  );
-  console.log(
-    `  gateway process: ${(gatewayHigh.count / cpuSeconds).toFixed(0)} calls per CPU-second ` +
-      `(${cpuSeconds.toFixed(2)} CPU-s for ${gatewayHigh.count} calls; target ≥ 8000)`,
+    `    gateway  ${gatewayHigh.perSecond.toFixed(0)}/s, ${perCpu(gatewayHigh).toFixed(0)} calls per CPU-second of Behalf ` +
+      `(${(gatewayHigh.cpuMs / 1000).toFixed(2)} CPU-s for ${gatewayHigh.count} calls; target ≥ 8000); ` +
+      `${((perCpu(gatewayHigh) / perCpu(proxyHigh)) * 100).toFixed(0)}% of the minimal proxy's`,
   );
 
-  await gatewayPool.close();
-  await mailPool.close();
+  for (const target of Object.values(targets)) await target.pool.close();
   await apis.close();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.send({ type: 'close' });
-  await exited;
+  await proxy.close();
+  await behalf.close();
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
-import { manualClock } from '../core/clock.ts';
+import { describe, it } from 'node:test';
+import { manualClock, systemClock } from '../core/clock.ts';
 import { cryptoRandom } from '../core/ids.ts';
 import { createMemoryStore } from '../storage/adapters/memory.ts';
-import { createAuditLog } from './audit-log.ts';
-import type { NewAuditEntry } from './audit-log.ts';
+import type { RecordStore } from '../storage/record-store.ts';
+import { AUDIT_KIND, createAuditLog } from './audit-log.ts';
+import type { AuditEntry, NewAuditEntry } from './audit-log.ts';
 
 const base: NewAuditEntry = {
   tenantId: 'contoso',
@@ -57,4 +58,142 @@ it('lists newest first, filters by any combination, pages, and bounds by time', 
     ['c3', 'c2', 'c1'],
   );
   assert.deepEqual((await audit.query({ tenantId: 'fabrikam' })).entries, []);
+});
+
+describe('batched writes', () => {
+  // Entries of one millisecond list in random order (time-ordered ids), so compare as sorted sets here
+  // and check the order of writes with `recordingStore`.
+  const stored = async (store: RecordStore) =>
+    (await store.list<AuditEntry>(AUDIT_KIND, { limit: 1000 })).map((r) => r.data.correlationId).sort();
+
+  /** The store, noting the correlation id of every audit entry in the order it is inserted. */
+  const recordingStore = (store: RecordStore, order: string[]): RecordStore => {
+    const noting = (tx: RecordStore): RecordStore => ({
+      ...tx,
+      insert: (record) => {
+        order.push((record.data as AuditEntry).correlationId);
+        return tx.insert(record);
+      },
+    });
+    return { ...noting(store), transaction: (work) => store.transaction((tx) => work(noting(tx))) };
+  };
+
+  it('record returns before the write; a query sees the entry at once; the timer writes it', async () => {
+    const store = createMemoryStore();
+    const audit = createAuditLog({
+      store,
+      clock: systemClock,
+      random: cryptoRandom,
+      batching: { flushMs: 20 },
+    });
+    await audit.record({ ...base, correlationId: 'a' });
+    assert.deepEqual(await stored(store), [], 'not written on the request path');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(await stored(store), ['a'], 'written by the timer');
+    await audit.record({ ...base, correlationId: 'b' });
+    assert.deepEqual(
+      (await audit.query({ correlationId: 'b' })).entries.map((e) => e.correlationId),
+      ['b'],
+    );
+    await audit.close();
+  });
+
+  it('close writes every queued entry, in the order recorded, across several batches', async () => {
+    const store = createMemoryStore();
+    const order: string[] = [];
+    let transactions = 0;
+    const recording = recordingStore(store, order);
+    const counting: RecordStore = {
+      ...recording,
+      transaction: (work) => {
+        transactions++;
+        return recording.transaction(work);
+      },
+    };
+    const audit = createAuditLog({
+      store: counting,
+      clock: systemClock,
+      random: cryptoRandom,
+      batching: { flushMs: 60_000, maxBatch: 3 },
+    });
+    const expected: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      expected.push(`c${i}`);
+      await audit.record({ ...base, correlationId: `c${i}` });
+    }
+    await audit.close();
+    assert.deepEqual(order, expected);
+    assert.deepEqual(await stored(store), [...expected].sort());
+    assert.ok(transactions >= 4 && transactions <= 5, `batches of 3: ${transactions} transactions`);
+    // After close, an entry is written before record resolves (nothing can be left behind).
+    await audit.record({ ...base, correlationId: 'late' });
+    assert.equal(order.at(-1), 'late');
+    assert.equal((await stored(store)).length, 11);
+  });
+
+  it('bounded memory: with the store stalled, the entry beyond maxPending waits for the write', async () => {
+    const store = createMemoryStore();
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    const slow: RecordStore = {
+      ...store,
+      transaction: async (work) => {
+        await stalled;
+        return store.transaction(work);
+      },
+    };
+    const audit = createAuditLog({
+      store: slow,
+      clock: systemClock,
+      random: cryptoRandom,
+      batching: { flushMs: 60_000, maxBatch: 100, maxPending: 5 },
+    });
+    for (let i = 0; i < 5; i++) await audit.record({ ...base, correlationId: `c${i}` });
+    let sixth = false;
+    const waiting = audit.record({ ...base, correlationId: 'c5' }).then(() => (sixth = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(sixth, false, 'the sixth call waits while five entries are unwritten');
+    assert.deepEqual(await stored(store), []);
+    release();
+    await waiting;
+    assert.deepEqual(await stored(store), ['c0', 'c1', 'c2', 'c3', 'c4'], 'the five, written first');
+    await audit.close();
+    assert.deepEqual(await stored(store), ['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
+  });
+
+  it('a failed write keeps its entries (reported, in order) and the next flush writes them', async () => {
+    const order: string[] = [];
+    const store = recordingStore(createMemoryStore(), order);
+    let failures = 1;
+    const flaky: RecordStore = {
+      ...store,
+      transaction: (work) => {
+        if (failures-- > 0) return Promise.reject(new Error('disk full'));
+        return store.transaction(work);
+      },
+    };
+    const reported: number[] = [];
+    const audit = createAuditLog({
+      store: flaky,
+      clock: systemClock,
+      random: cryptoRandom,
+      batching: { flushMs: 60_000 },
+      onWriteError: (_error, entries) => reported.push(entries),
+    });
+    await audit.record({ ...base, correlationId: 'x' });
+    await audit.record({ ...base, correlationId: 'y' });
+    await assert.rejects(audit.flush(), /disk full/);
+    assert.deepEqual(reported, [2]);
+    await audit.record({ ...base, correlationId: 'z' });
+    await audit.close();
+    assert.deepEqual(order, ['x', 'y', 'z']);
+    assert.deepEqual(await stored(store), ['x', 'y', 'z']);
+  });
+
+  it('batching: false writes each entry before record resolves (the CLI)', async () => {
+    const store = createMemoryStore();
+    const audit = createAuditLog({ store, clock: systemClock, random: cryptoRandom, batching: false });
+    await audit.record({ ...base, correlationId: 'now' });
+    assert.deepEqual(await stored(store), ['now']);
+  });
 });

@@ -51,12 +51,32 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
+  /**
+   * Takes the entry (its id and time are fixed now) and resolves at once while the batch it joins
+   * has room; with `maxPending` entries already waiting it resolves only once they are written.
+   */
   record(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Newest first; `next` continues the listing. */
+  /** Newest first; `next` continues the listing. Entries recorded before the query are included. */
   query(query: AuditQuery): Promise<{ entries: AuditEntry[]; next?: string }>;
+  /** Writes every entry recorded so far; rejects if the store refused them (they stay queued). */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer (graceful shutdown); later entries are written one by one. */
+  close(): Promise<void>;
+}
+
+export interface AuditBatching {
+  /** How long an entry may wait in memory before its batch is written (default 100 ms). */
+  readonly flushMs?: number;
+  /** Entries per store transaction (default 500); a full batch is written at once. */
+  readonly maxBatch?: number;
+  /** Entries waiting at most (default 10,000): beyond it `record` waits for the write (memory bound). */
+  readonly maxPending?: number;
 }
 
 export const AUDIT_KIND = 'audit';
+
+/** After a failed write, the next attempt waits this long (a store that is down is not hammered). */
+const RETRY_MS = 1000;
 
 // The most selective filter picks the index; the others are checked on each entry.
 const INDEXED: readonly (keyof AuditQuery & keyof AuditEntry)[] = [
@@ -66,15 +86,84 @@ const INDEXED: readonly (keyof AuditQuery & keyof AuditEntry)[] = [
   'connectorId',
 ];
 
+/**
+ * Entries are written in batches off the request path: `record` queues the entry and a timer (or a
+ * full batch) writes the queue in one store transaction, in the order recorded. `query` flushes first,
+ * so a query always sees every entry recorded before it; `close` flushes on graceful shutdown, so
+ * nothing is lost then. What a crash (SIGKILL, power loss) can lose: the entries of the last
+ * `flushMs` (100 ms by default) not yet written. A failed write keeps its entries queued for the next
+ * attempt and is reported through `onWriteError`; while the queue is full, calls wait (and fail with
+ * the store's error), so no call goes unaudited silently and memory stays bounded.
+ */
 export function createAuditLog(deps: {
   store: RecordStore;
   clock: Clock;
   random: Random;
   retentionDays?: number;
+  /** `false`: every entry is written before `record` resolves (the CLI, tests). */
+  batching?: AuditBatching | false;
+  onWriteError?: (error: unknown, entries: number) => void;
 }): AuditLog {
   const { store, clock, random } = deps;
   const retentionMs = (deps.retentionDays ?? 90) * 86_400_000;
-  return {
+  const batching = deps.batching === false ? undefined : deps.batching;
+  const flushMs = batching?.flushMs ?? 100;
+  const maxBatch = Math.max(1, batching?.maxBatch ?? 500);
+  const maxPending = Math.max(1, batching?.maxPending ?? 10_000);
+  let direct = deps.batching === false;
+
+  const recordOf = (entry: AuditEntry) => ({
+    kind: AUDIT_KIND,
+    id: entry.id,
+    partition: entry.tenantId,
+    data: entry,
+    indexKeys: INDEXED.flatMap((field) =>
+      entry[field] !== undefined ? [`${field}:${String(entry[field])}`] : [],
+    ),
+    expiresAt: Date.parse(entry.time) + retentionMs,
+  });
+
+  const pending: AuditEntry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  // One write at a time, in order: each flush runs after the previous one settled.
+  let writing: Promise<void> = Promise.resolve();
+
+  const writeQueued = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending.splice(0, maxBatch);
+      try {
+        await store.transaction(async (tx) => {
+          for (const entry of batch) await tx.insert(recordOf(entry));
+        });
+      } catch (error) {
+        pending.unshift(...batch);
+        deps.onWriteError?.(error, batch.length);
+        throw error;
+      }
+    }
+  };
+
+  const flush = (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    const next = writing.then(writeQueued);
+    writing = next.catch(() => {
+      // Reported through onWriteError; the entries stay queued and are tried again a little later.
+      if (!direct) arm(RETRY_MS);
+    });
+    return next;
+  };
+
+  const arm = (delay = flushMs) => {
+    if (timer || pending.length === 0) return;
+    timer = setTimeout(() => void flush().catch(() => undefined), delay);
+    // The timer alone does not keep a process alive; `close` is what writes the last entries.
+    timer.unref();
+  };
+
+  const log: AuditLog = {
     async record(input) {
       const now = clock.now();
       const entry: AuditEntry = {
@@ -82,20 +171,27 @@ export function createAuditLog(deps: {
         time: new Date(now).toISOString(),
         ...input,
       };
-      await store.insert({
-        kind: AUDIT_KIND,
-        id: entry.id,
-        partition: entry.tenantId,
-        data: entry,
-        indexKeys: INDEXED.flatMap((field) =>
-          entry[field] !== undefined ? [`${field}:${String(entry[field])}`] : [],
-        ),
-        expiresAt: now + retentionMs,
-      });
+      if (direct) {
+        await store.insert(recordOf(entry));
+        return entry;
+      }
+      // Bounded memory: a full queue is written (and awaited) before this entry joins it.
+      while (pending.length >= maxPending) await flush();
+      pending.push(entry);
+      if (pending.length >= maxBatch) void flush().catch(() => undefined);
+      else arm();
       return entry;
     },
 
+    flush: () => flush(),
+
+    async close() {
+      direct = true;
+      await flush();
+    },
+
     async query(query) {
+      await flush();
       const limit = Math.min(Math.max(1, query.limit ?? 50), 500);
       const index = INDEXED.find((field) => query[field] !== undefined);
       const sinceId = query.since
@@ -129,4 +225,5 @@ export function createAuditLog(deps: {
       }
     },
   };
+  return log;
 }

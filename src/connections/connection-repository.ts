@@ -62,7 +62,23 @@ export interface ConnectionRepository {
   ): Promise<ConnectionRecord | undefined>;
   changeMode(record: ConnectionRecord, mode: ConnectionMode): Promise<ConnectionRecord>;
   delete(id: string): Promise<boolean>;
+  /**
+   * The same reads for the gateway's hot path, from a per-process cache at most `cacheMs` old (1 s by
+   * default). Every write through this repository empties it, so this process's own changes are seen
+   * at once; a change made by another process (the CLI, another node on PostgreSQL) is seen within
+   * `cacheMs`. A connection id that is not found is not kept. Records are shared: read-only.
+   */
+  readonly recent: RecentConnections;
 }
+
+export interface RecentConnections {
+  getForCaller(id: string, caller: ConnectionOwner): Promise<ConnectionRecord>;
+  listByOwner(owner: ConnectionOwner): Promise<ConnectionRecord[]>;
+  listByConnector(tenantId: string, connectorId: string): Promise<ConnectionRecord[]>;
+}
+
+/** How stale the gateway's view of a connection may be when another process changed it. */
+export const DEFAULT_CONNECTION_CACHE_MS = 1000;
 
 const ownerKey = (owner: ConnectionOwner) => `owner:${owner.tenantId}:${owner.userObjectId}`;
 const connectorKey = (tenantId: string, connectorId: string) => `connector:${tenantId}:${connectorId}`;
@@ -77,8 +93,30 @@ export function createConnectionRepository(deps: {
   store: RecordStore;
   clock: Clock;
   random: Random;
+  /** 0 turns the `recent` cache off (every read goes to the store). */
+  cacheMs?: number;
+  maxCachedEntries?: number;
+  /** Monotonic milliseconds for cache ages (not a protocol time, so not Behalf's clock). */
+  now?: () => number;
 }): ConnectionRepository {
   const { store, clock, random } = deps;
+  const cache = recentCache(
+    deps.cacheMs ?? DEFAULT_CONNECTION_CACHE_MS,
+    deps.maxCachedEntries ?? 10_000,
+    deps.now ?? (() => performance.now()),
+  );
+  const written = <T>(result: Promise<T>): Promise<T> => {
+    // Emptied before and after: a read that started before the write cannot fill it with the old value.
+    cache.clear();
+    return result.finally(cache.clear);
+  };
+
+  const checkCaller = (id: string, record: ConnectionRecord | undefined, caller: ConnectionOwner) => {
+    if (!record || record.data.tenantId !== caller.tenantId) throw connectionErrors.notFound(id);
+    if (record.data.mode === 'per-user' && !isOwnedBy(record.data, caller))
+      throw connectionErrors.notFound(id);
+    return record;
+  };
 
   const repository: ConnectionRepository = {
     newId: () => random.uuid(),
@@ -107,23 +145,21 @@ export function createConnectionRepository(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      return store.insert({
-        kind: CONNECTION_KIND,
-        id: data.id,
-        partition: data.tenantId,
-        data,
-        indexKeys: indexKeys(data),
-      });
+      return written(
+        store.insert({
+          kind: CONNECTION_KIND,
+          id: data.id,
+          partition: data.tenantId,
+          data,
+          indexKeys: indexKeys(data),
+        }),
+      );
     },
 
     get: (id) => store.get<ConnectionData>(CONNECTION_KIND, id),
 
     async getForCaller(id, caller) {
-      const record = await store.get<ConnectionData>(CONNECTION_KIND, id);
-      if (!record || record.data.tenantId !== caller.tenantId) throw connectionErrors.notFound(id);
-      if (record.data.mode === 'per-user' && !isOwnedBy(record.data, caller))
-        throw connectionErrors.notFound(id);
-      return record;
+      return checkCaller(id, await store.get<ConnectionData>(CONNECTION_KIND, id), caller);
     },
 
     listByOwner: (owner) =>
@@ -146,9 +182,11 @@ export function createConnectionRepository(deps: {
       if (next.id !== record.data.id || next.tenantId !== record.data.tenantId)
         throw new Error('a connection keeps its id and tenant');
       if (record.data.mode === 'shared' && next.mode === 'per-user') throw connectionErrors.modeChange();
-      return store.update<ConnectionData>(CONNECTION_KIND, record.id, record.version, next, {
-        indexKeys: indexKeys(next),
-      });
+      return written(
+        store.update<ConnectionData>(CONNECTION_KIND, record.id, record.version, next, {
+          indexKeys: indexKeys(next),
+        }),
+      );
     },
 
     setState: (record, state, reason) =>
@@ -174,7 +212,48 @@ export function createConnectionRepository(deps: {
       );
     },
 
-    delete: (id) => store.delete(CONNECTION_KIND, id),
+    delete: (id) => written(store.delete(CONNECTION_KIND, id)),
+
+    recent: {
+      async getForCaller(id, caller) {
+        const record = await cache.read(`id\u0000${id}`, () => repository.get(id), false);
+        return checkCaller(id, record, caller);
+      },
+      listByOwner: (owner) =>
+        cache.read(`owner\u0000${owner.tenantId}\u0000${owner.userObjectId}`, () =>
+          repository.listByOwner(owner),
+        ),
+      listByConnector: (tenantId, connectorId) =>
+        cache.read(`connector\u0000${tenantId}\u0000${connectorId}`, () =>
+          repository.listByConnector(tenantId, connectorId),
+        ),
+    },
   };
   return repository;
+}
+
+/** Reads shared while fresh; concurrent misses share one store read; failures are never kept. */
+function recentCache(ttlMs: number, maxEntries: number, now: () => number) {
+  const entries = new Map<string, { value: Promise<unknown>; until: number }>();
+  return {
+    clear: () => entries.clear(),
+    read<T>(key: string, load: () => Promise<T>, keepMissing = true): Promise<T> {
+      if (ttlMs <= 0) return load();
+      const at = now();
+      const hit = entries.get(key);
+      if (hit && hit.until > at) return hit.value as Promise<T>;
+      if (hit) entries.delete(key);
+      const value = load();
+      const entry = { value, until: at + ttlMs };
+      entries.set(key, entry);
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      const forget = () => {
+        if (entries.get(key) === entry) entries.delete(key);
+      };
+      value.then((found) => {
+        if (found === undefined && !keepMissing) forget();
+      }, forget);
+      return value;
+    },
+  };
 }

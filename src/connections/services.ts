@@ -136,7 +136,13 @@ export function createConnectionServices(options: ConnectionServicesOptions): Co
     credentials,
     consent,
     sharing: createConnectorSharing({ store, clock }),
-    audit: createAuditLog({ store, clock, random }),
+    audit: createAuditLog({
+      store,
+      clock,
+      random,
+      onWriteError: (error, entries) =>
+        logger.error('audit entries could not be written; kept for the next attempt', { entries, error }),
+    }),
     verifier,
   };
 }

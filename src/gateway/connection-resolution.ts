@@ -11,6 +11,10 @@ import { ConnectionError, connectionErrors } from '../connections/errors.ts';
  * same 404 as a connection that does not exist. Without an id: the caller's own connection; for an
  * SSO connector one is created on first use (it holds no credential: the caller's token is the
  * credential); otherwise a shared connection; otherwise a consent card to create one.
+ *
+ * Reads go through the repository's `recent` cache (at most 1 s old for changes made by another
+ * process; this process's own writes are seen at once), as a store read per call is most of the
+ * gateway's budget.
  */
 export async function resolveConnection(input: {
   caller: Caller;
@@ -24,11 +28,13 @@ export async function resolveConnection(input: {
   const { caller, connector, connections, credentials } = input;
   const owner = { tenantId: caller.tenantId, userObjectId: caller.objectId };
   if (input.connectionId !== undefined) {
-    const record = await connections.getForCaller(input.connectionId, owner);
+    const record = await connections.recent.getForCaller(input.connectionId, owner);
     if (record.data.connectorId !== connector.id) throw connectionErrors.notFound(input.connectionId);
     return record;
   }
-  const mine = (await connections.listByOwner(owner)).filter((c) => c.data.connectorId === connector.id);
+  const mine = (await connections.recent.listByOwner(owner)).filter(
+    (c) => c.data.connectorId === connector.id,
+  );
   const usable = mine.find((c) => c.data.state === 'connected') ?? mine[0];
   if (usable) return usable;
   if (!caller.appOnly && credentials.usesOnBehalfOf(connector, caller.tenantId))
@@ -41,7 +47,7 @@ export async function resolveConnection(input: {
       createdBy: caller.objectId,
       state: 'connected',
     });
-  const shared = (await connections.listByConnector(caller.tenantId, connector.id)).find(
+  const shared = (await connections.recent.listByConnector(caller.tenantId, connector.id)).find(
     (c) => c.data.mode === 'shared',
   );
   if (shared) return shared;

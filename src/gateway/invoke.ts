@@ -12,8 +12,14 @@ import type { ConsentCard } from '../connections/errors.ts';
 import { ConnectionError } from '../connections/errors.ts';
 import type { OutboundHttp, OutboundResponse } from '../connections/outbound-http.ts';
 import { UpstreamError } from '../connections/outbound-http.ts';
-import { applyRequestPolicies, applyResponsePolicies, PolicyError } from '../connectors/index.ts';
-import type { Operation } from '../connectors/model.ts';
+import {
+  applyRequestPolicies,
+  applyResponsePolicies,
+  policiesFor,
+  PolicyError,
+  templateFor,
+} from '../connectors/index.ts';
+import type { ConnectorModel, Operation } from '../connectors/model.ts';
 import type { InboundResponse, OutboundRequest } from '../connectors/policies/types.ts';
 import { resolveConnection } from './connection-resolution.ts';
 import { transportFailure, upstreamFailure, upstreamMessage } from './failures.ts';
@@ -40,7 +46,10 @@ export interface InvokeRequest {
 export interface InvokeResult {
   readonly status: number;
   readonly contentType: string | undefined;
+  /** Parsed JSON (or text); read lazily when no response policy had to parse it. */
   readonly body: unknown;
+  /** The upstream body as received, when no policy changed it: an HTTP edge can relay it as is. */
+  readonly rawBody?: Buffer;
   readonly connectionId: string;
   readonly correlationId: string;
 }
@@ -90,18 +99,55 @@ function outcomeOf(error: unknown): { outcome: AuditOutcome; code?: string; upst
   return { outcome: 'failure' };
 }
 
-function parseBody(response: OutboundResponse): { contentType: string | undefined; body: unknown } {
+function contentTypeOf(response: OutboundResponse): string | undefined {
   const header = response.headers['content-type'];
-  const contentType = Array.isArray(header) ? header[0] : header;
-  if (response.body.length === 0) return { contentType, body: undefined };
+  return Array.isArray(header) ? header[0] : header;
+}
+
+function parseBody(body: Buffer, contentType: string | undefined): unknown {
+  if (body.length === 0) return undefined;
   if (contentType && /[/+]json\b/i.test(contentType)) {
     try {
-      return { contentType, body: JSON.parse(response.body.toString('utf8')) };
+      return JSON.parse(body.toString('utf8'));
     } catch {
       // A body that claims JSON but is not: hand it over as text rather than fail the call.
     }
   }
-  return { contentType, body: response.body.toString('utf8') };
+  return body.toString('utf8');
+}
+
+/**
+ * What the gateway needs to know about an operation of a loaded connector, worked out once per
+ * connector version instead of on every call: which policies can touch its request or its response.
+ */
+interface OperationPlan {
+  readonly operation: Operation;
+  readonly requestPolicies: boolean;
+  readonly responsePolicies: boolean;
+}
+
+function planOperations(model: ConnectorModel): Map<string, OperationPlan> {
+  const plans = new Map<string, OperationPlan>();
+  for (const operation of model.operations) {
+    const policies = policiesFor(model.policies, operation.operationId);
+    const key = operation.operationId.toLowerCase();
+    if (plans.has(key)) continue; // the first of a case-insensitive duplicate, as find() chose
+    plans.set(key, {
+      operation,
+      // The same test applyRequestPolicies makes (an unknown template is refused there, so it counts).
+      requestPolicies: policies.some((p) => {
+        const template = templateFor(p.templateId);
+        return p.section === 'request' && (!template || template.request !== undefined);
+      }),
+      // Conservative: any policy that is not request-only may act on the response (an unknown
+      // template must still reach applyResponsePolicies, which refuses it).
+      responsePolicies: policies.some((p) => {
+        const template = templateFor(p.templateId);
+        return !template || template.response !== undefined;
+      }),
+    });
+  }
+  return plans;
 }
 
 function flatHeaders(headers: OutboundResponse['headers']): Record<string, string> {
@@ -124,8 +170,13 @@ function encodeBody(request: OutboundRequest): string | undefined {
 
 function targetUrl(request: OutboundRequest, credential: InjectedCredential): URL {
   const url = new URL(request.url);
-  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
-  for (const [name, value] of Object.entries(credential.query)) url.searchParams.set(name, value);
+  const hasQuery = Object.keys(request.query).length > 0 || Object.keys(credential.query).length > 0;
+  if (!hasQuery) return url;
+  // One serialisation (searchParams.set re-serialises on every call); the credential's values win.
+  const search = new URLSearchParams(url.search);
+  for (const [name, value] of Object.entries(request.query)) search.set(name, value);
+  for (const [name, value] of Object.entries(credential.query)) search.set(name, value);
+  url.search = search.toString();
   return url;
 }
 
@@ -146,23 +197,29 @@ export function createGateway(options: GatewayOptions): Gateway {
     return connector;
   };
 
-  const operationById = (connector: LoadedConnector, operationId: string): Operation => {
-    const wanted = operationId.toLowerCase();
-    const operation = connector.model.operations.find((o) => o.operationId.toLowerCase() === wanted);
-    if (!operation)
+  // Keyed by the model object: a new connector version is a new model, so plans never outlive it.
+  const plans = new WeakMap<ConnectorModel, Map<string, OperationPlan>>();
+  const operationById = (connector: LoadedConnector, operationId: string): OperationPlan => {
+    let byId = plans.get(connector.model);
+    if (!byId) {
+      byId = planOperations(connector.model);
+      plans.set(connector.model, byId);
+    }
+    const plan = byId.get(operationId.toLowerCase());
+    if (!plan)
       throw new ConnectionError(
         404,
         'OperationNotFound',
         `${connector.model.title} has no operation '${operationId}'.`,
         { remediation: `Use one of: ${connector.model.operations.map((o) => o.operationId).join(', ')}.` },
       );
-    if (operation.needsCustomCode)
+    if (plan.operation.needsCustomCode)
       throw new ConnectionError(
         501,
         'CustomCodeNotSupported',
-        `Operation '${operation.operationId}' is implemented by the connector's C# custom code, which Behalf does not run.`,
+        `Operation '${plan.operation.operationId}' is implemented by the connector's C# custom code, which Behalf does not run.`,
       );
-    return operation;
+    return plan;
   };
 
   const send = async (request: OutboundRequest, credential: InjectedCredential): Promise<OutboundResponse> =>
@@ -175,6 +232,23 @@ export function createGateway(options: GatewayOptions): Gateway {
       maxResponseBytes: MAX_RESPONSE_BYTES,
     });
 
+  const contextFor = (connector: LoadedConnector, connection: ConnectionRecord, operation: Operation) => {
+    const connectionParameters: Record<string, string> = {};
+    for (const [name, value] of Object.entries(connection.data.parameters))
+      connectionParameters[name] = String(value);
+    const publicBase = options.publicUrl().replace(/\/+$/, '');
+    const baseUrl = (connector.model.baseUrl ?? '').replace(/\/+$/, '');
+    return {
+      operationId: operation.operationId,
+      connectionParameters,
+      ...(connector.model.baseUrl !== undefined ? { baseUrl: connector.model.baseUrl } : {}),
+      rewriteNextLink: (link: string) =>
+        link.startsWith(baseUrl)
+          ? `${publicBase}/apim/${encodeURIComponent(connector.id)}/${encodeURIComponent(connection.id)}${link.slice(baseUrl.length)}`
+          : link,
+    };
+  };
+
   async function run(
     caller: Caller,
     request: InvokeRequest,
@@ -186,7 +260,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     }) => void,
   ): Promise<InvokeResult> {
     const connector = await loadFor(caller, request.connectorId);
-    const operation = operationById(connector, request.operationId);
+    const plan = operationById(connector, request.operationId);
+    const operation = plan.operation;
     const connection = await resolveConnection({
       caller,
       connector,
@@ -200,24 +275,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!model.baseUrl)
       throw new ConnectionError(400, 'ConnectorMisconfigured', `${model.title} has no host (serviceUrl).`);
     const built = buildRequest(operation, model.baseUrl, request.arguments ?? {});
-    const connectionParameters: Record<string, string> = {};
-    for (const [name, value] of Object.entries(connection.data.parameters))
-      connectionParameters[name] = String(value);
-    const publicBase = options.publicUrl().replace(/\/+$/, '');
-    const baseUrl = model.baseUrl.replace(/\/+$/, '');
-    const policyContext = {
-      operationId: operation.operationId,
-      connectionParameters,
-      baseUrl: model.baseUrl,
-      rewriteNextLink: (link: string) =>
-        link.startsWith(baseUrl)
-          ? `${publicBase}/apim/${encodeURIComponent(connector.id)}/${encodeURIComponent(connection.id)}${link.slice(baseUrl.length)}`
-          : link,
-    };
-    const hasPolicies = model.policies.length > 0;
+    const hasPolicies = plan.requestPolicies || plan.responsePolicies;
+    const policyContext = hasPolicies ? contextFor(connector, connection, operation) : undefined;
     let outbound: OutboundRequest;
     try {
-      outbound = hasPolicies ? await applyRequestPolicies(model.policies, built, policyContext) : built;
+      outbound = plan.requestPolicies
+        ? await applyRequestPolicies(model.policies, built, policyContext!)
+        : built;
     } catch (error) {
       if (error instanceof PolicyError)
         throw new ConnectionError(502, 'PolicyFailed', error.message, {
@@ -227,9 +291,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     let credential = await credentials.resolve(caller, connection, connector);
     note({ connection, credential });
-    const host = new URL(outbound.url).host;
     let response: OutboundResponse;
+    let host: string;
     try {
+      host = new URL(outbound.url).host;
       response = await send(outbound, credential);
       if (response.status === 401) {
         const renewed = await credential.renew();
@@ -244,30 +309,56 @@ export function createGateway(options: GatewayOptions): Gateway {
       throw error;
     }
     note({ connection, credential, upstreamStatus: response.status });
-    let inbound: InboundResponse = {
-      status: response.status,
-      headers: flatHeaders(response.headers),
-      body: undefined,
-    };
-    const parsed = parseBody(response);
-    inbound = { ...inbound, body: parsed.body };
-    if (hasPolicies) {
-      const outcome = await applyResponsePolicies(model.policies, inbound, {
-        ...policyContext,
-        request: outbound,
-      });
-      inbound = outcome.response;
-      if (outcome.connectionUnauthenticated && connection.data.credential.refreshToken !== undefined)
-        await connections.setState(
-          connection,
-          'needs-reauth',
-          `${model.title} reported the sign-in as no longer valid.`,
-        );
+    const contentType = contentTypeOf(response);
+    if (!plan.responsePolicies) {
+      if (response.status >= 400) {
+        const body = parseBody(response.body, contentType);
+        throw failure(response.status, body, flatHeaders(response.headers)['retry-after']);
+      }
+      // Nothing to change: the body is relayed as received and parsed only if someone reads it.
+      const raw = response.body;
+      let parsed: { value: unknown } | undefined;
+      return {
+        status: response.status,
+        contentType,
+        get body() {
+          parsed ??= { value: parseBody(raw, contentType) };
+          return parsed.value;
+        },
+        rawBody: raw,
+        connectionId: connection.id,
+        correlationId,
+      };
     }
-    if (inbound.status >= 400) {
-      const message = upstreamMessage(inbound.body);
-      throw upstreamFailure(
-        inbound.status,
+    const outcome = await applyResponsePolicies(
+      model.policies,
+      {
+        status: response.status,
+        headers: flatHeaders(response.headers),
+        body: parseBody(response.body, contentType),
+      },
+      { ...policyContext!, request: outbound },
+    );
+    const inbound: InboundResponse = outcome.response;
+    if (outcome.connectionUnauthenticated && connection.data.credential.refreshToken !== undefined)
+      await connections.setState(
+        connection,
+        'needs-reauth',
+        `${model.title} reported the sign-in as no longer valid.`,
+      );
+    if (inbound.status >= 400) throw failure(inbound.status, inbound.body, inbound.headers['retry-after']);
+    return {
+      status: inbound.status,
+      contentType,
+      body: inbound.body,
+      connectionId: connection.id,
+      correlationId,
+    };
+
+    function failure(status: number, body: unknown, retryAfter: string | undefined): ConnectionError {
+      const message = upstreamMessage(body);
+      return upstreamFailure(
+        status,
         {
           connectorTitle: model.title,
           operation: operation.summary || operation.operationId,
@@ -275,16 +366,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           ...(message !== undefined ? { upstreamMessage: message } : {}),
           delegated: credential.mode === 'delegated',
         },
-        inbound.headers['retry-after'],
+        retryAfter,
       );
     }
-    return {
-      status: inbound.status,
-      contentType: parsed.contentType,
-      body: inbound.body,
-      connectionId: connection.id,
-      correlationId,
-    };
   }
 
   return {

@@ -113,6 +113,10 @@ export function createConnectionsFeature(options: ConnectionsFeatureOptions): Co
     invokeOperation: createInvokeOperation(gateway, services.verifier),
     http,
     routes,
-    close: () => http.close(),
+    // The audit queue is written before the store closes (main.ts closes the store after this).
+    close: async () => {
+      await services.audit.close();
+      await http.close();
+    },
   };
 }

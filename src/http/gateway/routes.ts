@@ -91,6 +91,12 @@ export function gatewayRoutes(options: GatewayRoutesOptions): RouteModule {
           }
           const result = await gateway.invoke(caller, { ...common, operationId, arguments: args });
           reply.code(result.status).header('x-ms-correlation-id', result.correlationId);
+          if (result.rawBody !== undefined) {
+            // No policy changed the body: relay the upstream bytes as APIM does, without a parse and
+            // a re-serialisation.
+            if (result.rawBody.length === 0) return reply.send();
+            return reply.header('content-type', result.contentType ?? 'text/plain').send(result.rawBody);
+          }
           if (result.body === undefined) return reply.send();
           if (typeof result.body === 'string')
             return reply.header('content-type', result.contentType ?? 'text/plain').send(result.body);
