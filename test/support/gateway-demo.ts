@@ -89,11 +89,12 @@ export function contosoMailPackage(behalfUrl: string, mailApiUrl: string): Packa
   };
 }
 
-export async function startGatewayDemo(): Promise<GatewayDemo> {
+/** `settings`: more configuration (flags' names), e.g. the chat agent's model. */
+export async function startGatewayDemo(settings: Record<string, unknown> = {}): Promise<GatewayDemo> {
   const dataDir = mkdtempSync(join(tmpdir(), 'behalf-gateway-demo-'));
   const capture = captureLogger();
   const behalf = await startBehalf({
-    config: loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, {}),
+    config: loadConfig({ dataDir, port: 0, host: '127.0.0.1', ...settings }, {}),
     logger: capture,
   });
   const caPem = readFileSync(behalf.caCertificatePath!, 'utf8');
