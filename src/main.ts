@@ -23,6 +23,7 @@ import type { AdminCredential } from './directory/bootstrap.ts';
 import { createInteractiveIdp } from './http/idp-interactive/wire.ts';
 import type { Administrators } from './idp/session/administrators.ts';
 import { createTokenIdp } from './http/idp/wire.ts';
+import { watchDirectoryWrites } from './idp/directory-changes.ts';
 import type { TokenService } from './idp/token-service.ts';
 import { graphApiRoutes, graphBearerVerifier } from './http/graph/index.ts';
 import { connectorRoutes } from './http/connectors/routes.ts';
@@ -83,9 +84,12 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const store = config.databaseUrl
-    ? await openPostgresStore({ connectionString: config.databaseUrl, clock })
-    : openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock });
+  // Directory writes made through this store drop the token service's directory cache at once.
+  const { store, changes: directoryChanges } = watchDirectoryWrites(
+    config.databaseUrl
+      ? await openPostgresStore({ connectionString: config.databaseUrl, clock })
+      : openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock }),
+  );
 
   let baseUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
   const publicUrl: PublicUrl = () => baseUrl;
@@ -132,6 +136,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     baseUrl: publicUrl,
     caCertificatePem: tls.caCertificatePem,
     extraGrants: interactive.grants,
+    directoryChanges,
   });
   const connectorRegistry = createConnectorRegistry({
     store,
@@ -197,6 +202,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
     llm: llmFromConfig(config),
     api: { verifyMaker: managementBearer, userVerifier: connections.services.verifier },
+    mcpConnectors: { registry: connectorRegistry, services: connections.services },
   });
   const routes: RouteModule[] = [
     interactive.routes,

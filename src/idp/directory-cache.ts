@@ -1,76 +1,149 @@
+import { hash } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { SecretCheck } from '../directory/credentials.ts';
+import type { DirectoryChanges } from './directory-changes.ts';
 import type { IdpDirectory } from './directory-port.ts';
 
 export interface DirectoryCacheOptions {
-  /** How stale a cached tenant, application or service principal may be; 0 turns the cache off. */
+  /** How stale a cached record may be; 0 turns the cache off. */
   readonly ttlMs?: number;
   /** Entries kept per lookup kind; the oldest goes first. */
   readonly maxEntries?: number;
   /** Monotonic milliseconds (a cache age, not a protocol time, so not Behalf's clock). */
   readonly now?: () => number;
+  /**
+   * The directory writes of this process (directory-changes.ts). With it, every entry read before
+   * the latest write is dropped at once, and secrets, grants, role assignments and users are cached
+   * too; without it they are read every time, and only tenants, apps and SPs are kept (for the TTL).
+   */
+  readonly changes?: DirectoryChanges;
+  /** Behalf's clock: a cached client secret is never accepted past its credential's `endDateTime`. */
+  readonly clock?: Clock;
 }
 
-/** One second: a disabled service principal or an edited app registration is refused or seen within it. */
+/** One second: a change made by another process (a second node, the CLI) is seen within it. */
 export const DEFAULT_DIRECTORY_CACHE_MS = 1000;
 
 /**
- * A short-lived cache in front of the token service's lookups of tenants, applications and service
- * principals: one client-credentials request otherwise reads the same few records about six times,
- * and every request for the same client and resource reads them again.
+ * A short-lived cache in front of the token service's directory reads: one client-credentials request
+ * otherwise reads the same few records about six times (and parses each app registration whole), and
+ * every request for the same client and resource reads them again.
  *
- * What it allows: a change to a tenant, an app registration or a service principal (disabled, scopes,
- * identifier URIs, pre-authorized apps) reaches the token endpoint at most `ttlMs` (1 s) late — Entra
- * itself replicates such changes in seconds to minutes. What it never delays: client secrets
- * (`verifyClientSecret` reads the directory each time, so a removed or expired secret is refused at
- * once), consent grants and app role assignments (read each time, so consent takes effect at once),
- * users and passwords. Lookups that find nothing are not kept, so a new client works at once.
- * Callers must treat the returned objects as read-only: they are shared until the entry expires.
+ * What it allows: a directory change made by THIS process (the management API, the console, a test)
+ * drops every entry at once, so nothing waits for it — a removed client secret is refused and a new
+ * consent grant honoured by the very next request. A change made by ANOTHER process sharing the
+ * database (a second node on PostgreSQL) reaches this one's token endpoint at most `ttlMs` (1 s) late;
+ * Entra itself replicates directory changes in seconds to minutes. A cached valid secret is never
+ * accepted past its credential's end date. Lookups that find nothing, wrong secrets and failures are
+ * never kept, so a new client works at once and a guessed secret is checked against the store every
+ * time. Passwords and users looked up by name (ROPC, sign-in) are never cached. Callers must treat the
+ * returned objects as read-only: they are shared until the entry expires.
  */
 export function cachedDirectory(directory: IdpDirectory, options: DirectoryCacheOptions = {}): IdpDirectory {
   const ttl = options.ttlMs ?? DEFAULT_DIRECTORY_CACHE_MS;
   if (ttl <= 0) return directory;
   const max = options.maxEntries ?? 1000;
   const now = options.now ?? (() => performance.now());
+  const changes = options.changes;
+  const generation = changes ? () => changes.generation() : () => 0;
 
+  interface Entry<T> {
+    readonly value: Promise<T>;
+    readonly until: number;
+    readonly generation: number;
+  }
+
+  /** `load` through a bounded map of entries valid for `ttl` and until the next directory write. */
   function memo<A extends unknown[], T>(
-    load: (...args: A) => Promise<T | undefined>,
-  ): (...args: A) => Promise<T | undefined> {
-    const entries = new Map<string, { value: Promise<T | undefined>; until: number }>();
+    load: (...args: A) => Promise<T>,
+    keep: (found: T) => boolean = (found) => found !== undefined,
+    keyOf: (...args: A) => string = (...args) => args.join('\u0000'),
+  ): (...args: A) => Promise<T> {
+    const entries = new Map<string, Entry<T>>();
     return (...args) => {
-      const key = args.join('\u0000');
+      const key = keyOf(...args);
       const hit = entries.get(key);
       const at = now();
-      if (hit && hit.until > at) return hit.value;
+      const current = generation();
+      if (hit && hit.until > at && hit.generation === current) return hit.value;
       if (hit) entries.delete(key);
-      // Concurrent requests share one read; a miss or a failure is forgotten once it settles.
+      // Concurrent requests share one read; what `keep` refuses, or a failure, is forgotten once it settles.
       const value = load(...args);
-      const entry = { value, until: at + ttl };
+      const entry = { value, until: at + ttl, generation: current };
       entries.set(key, entry);
       if (entries.size > max) entries.delete(entries.keys().next().value!);
       const forget = () => {
         if (entries.get(key) === entry) entries.delete(key);
       };
-      value.then((found) => found === undefined && forget(), forget);
+      value.then((found) => !keep(found) && forget(), forget);
       return value;
     };
   }
 
+  const getApplicationByAppId = memo((appId: string) => directory.getApplicationByAppId(appId));
+
+  /**
+   * Only a valid match is kept, keyed by a hash of client id and secret (the plaintext is not kept),
+   * with the credential's end date, checked against Behalf's clock on every hit.
+   */
+  function cachedSecretCheck(): IdpDirectory['verifyClientSecret'] {
+    const clock = options.clock;
+    const verify = memo(
+      async (appId: string, secret: string): Promise<{ check: SecretCheck; endsAt: number }> => {
+        const check = await directory.verifyClientSecret(appId, secret);
+        if (check.status !== 'valid') return { check, endsAt: -Infinity };
+        const app = await getApplicationByAppId(appId);
+        const credential = app?.passwordCredentials.find((c) => c.keyId === check.keyId);
+        return { check, endsAt: credential ? Date.parse(credential.endDateTime) : -Infinity };
+      },
+      (found) => found.check.status === 'valid' && clock !== undefined && found.endsAt > clock.now(),
+      (appId, secret) => hash('sha256', `${appId}\u0000${secret}`, 'base64'),
+    );
+    return async (appId, secret) => {
+      const { check, endsAt } = await verify(appId, secret);
+      // An entry made just before the end date is not served after it: read again, which says `expired`.
+      if (check.status === 'valid' && clock && endsAt <= clock.now())
+        return directory.verifyClientSecret(appId, secret);
+      return check;
+    };
+  }
+
+  const always = () => true;
   return {
     getTenant: memo((idOrDomain: string) => directory.getTenant(idOrDomain)),
-    getApplicationByAppId: memo((appId: string) => directory.getApplicationByAppId(appId)),
+    getApplicationByAppId,
     getServicePrincipalByAppId: memo((tenantId: string, appId: string) =>
       directory.getServicePrincipalByAppId(tenantId, appId),
     ),
     resolveServicePrincipal: memo((tenantId: string, identifier: string) =>
       directory.resolveServicePrincipal(tenantId, identifier),
     ),
-    getUser: (tenantId, userId) => directory.getUser(tenantId, userId),
     getUserByUpn: (tenantId, upn) => directory.getUserByUpn(tenantId, upn),
     verifyUserPassword: (tenantId, userId, password) =>
       directory.verifyUserPassword(tenantId, userId, password),
-    verifyClientSecret: (appId, secret) => directory.verifyClientSecret(appId, secret),
-    listPermissionGrants: (tenantId, clientSpId, resourceSpId) =>
-      directory.listPermissionGrants(tenantId, clientSpId, resourceSpId),
-    listAppRoleAssignments: (tenantId, principalId, resourceSpId) =>
-      directory.listAppRoleAssignments(tenantId, principalId, resourceSpId),
+    // Only where every write of this process is heard: otherwise these must be read each time.
+    ...(changes
+      ? {
+          getUser: memo((tenantId: string, userId: string) => directory.getUser(tenantId, userId)),
+          verifyClientSecret: cachedSecretCheck(),
+          listPermissionGrants: memo(
+            (tenantId: string, clientSpId: string, resourceSpId: string) =>
+              directory.listPermissionGrants(tenantId, clientSpId, resourceSpId),
+            always,
+          ),
+          listAppRoleAssignments: memo(
+            (tenantId: string, principalId: string, resourceSpId: string) =>
+              directory.listAppRoleAssignments(tenantId, principalId, resourceSpId),
+            always,
+          ),
+        }
+      : {
+          getUser: (tenantId: string, userId: string) => directory.getUser(tenantId, userId),
+          verifyClientSecret: (appId: string, secret: string) => directory.verifyClientSecret(appId, secret),
+          listPermissionGrants: (tenantId: string, clientSpId: string, resourceSpId: string) =>
+            directory.listPermissionGrants(tenantId, clientSpId, resourceSpId),
+          listAppRoleAssignments: (tenantId: string, principalId: string, resourceSpId: string) =>
+            directory.listAppRoleAssignments(tenantId, principalId, resourceSpId),
+        }),
   };
 }

@@ -4,6 +4,7 @@ import type { Tenant } from '../directory/model.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import type { FederationKeySource } from './client-auth/federation-keys.ts';
 import { cachedDirectory } from './directory-cache.ts';
+import type { DirectoryChanges } from './directory-changes.ts';
 import type { IdpDirectory } from './directory-port.ts';
 import { discoveryDocument, instanceDiscovery, keySet } from './endpoints/discovery.ts';
 import type { TokenEndpointRequest } from './endpoints/token.ts';
@@ -44,8 +45,10 @@ export interface TokenServiceOptions {
   };
   /** More grant types (the device code grant of the interactive flows). */
   readonly extraGrants?: Readonly<Record<string, Grant>>;
-  /** Staleness allowed for tenant/app/SP lookups (directory-cache.ts; default 1 s, 0 = off). */
+  /** Staleness allowed for directory reads (directory-cache.ts; default 1 s, 0 = off). */
   readonly directoryCacheMs?: number;
+  /** The directory writes of this process (directory-changes.ts): they drop the cache at once. */
+  readonly directoryChanges?: DirectoryChanges;
 }
 
 /**
@@ -55,10 +58,11 @@ export interface TokenServiceOptions {
  */
 export function createTokenService(options: TokenServiceOptions) {
   const { store, clock, random, signer, baseUrl } = options;
-  const directory = cachedDirectory(
-    options.directory,
-    options.directoryCacheMs !== undefined ? { ttlMs: options.directoryCacheMs } : {},
-  );
+  const directory = cachedDirectory(options.directory, {
+    clock,
+    ...(options.directoryCacheMs !== undefined ? { ttlMs: options.directoryCacheMs } : {}),
+    ...(options.directoryChanges ? { changes: options.directoryChanges } : {}),
+  });
   const refreshTokens = createRefreshTokenStore({
     store,
     clock,

@@ -30,6 +30,8 @@ export interface TokenIdpOptions {
   readonly caCertificatePem?: string | undefined;
   /** More grant types (the device code grant of the interactive flows). */
   readonly extraGrants?: TokenServiceOptions['extraGrants'];
+  /** The directory writes of this process, so the token service's directory cache drops what they changed. */
+  readonly directoryChanges?: TokenServiceOptions['directoryChanges'];
 }
 
 /** Builds the signing key ring, the token service and its routes (one call in main.ts). */
@@ -67,6 +69,7 @@ export async function createTokenIdp(
       refreshReuseGrace: config.refreshTokenReuseGrace,
     },
     ...(options.extraGrants ? { extraGrants: options.extraGrants } : {}),
+    ...(options.directoryChanges ? { directoryChanges: options.directoryChanges } : {}),
   });
   return { routes: idpTokenRoutes({ tokens, clock, random, logger }), tokens, signingKeys };
 }
