@@ -5,6 +5,7 @@ import { KEY_TYPOS, str } from './normalise.ts';
 import type { PathSegment } from './pointer.ts';
 import { isObject, toPointer } from './pointer.ts';
 import { resolveRef } from './refs.ts';
+import { readDynamicValues } from './dynamic-values.ts';
 
 export const HTTP_METHODS: readonly HttpMethod[] = [
   'get',
@@ -78,6 +79,7 @@ function readParameter(ctx: OperationContext, raw: unknown, path: PathSegment[])
   if (!isObject(value)) return undefined;
   const location = str(value.in) ?? '';
   const schema = isObject(value.schema) ? value.schema : undefined;
+  const dynamicValues = readDynamicValues(value);
   const parameter: Parameter = {
     name: str(value.name) ?? '',
     in: (PARAMETER_LOCATIONS as readonly string[]).includes(location)
@@ -94,6 +96,10 @@ function readParameter(ctx: OperationContext, raw: unknown, path: PathSegment[])
     summary: str(readExtension(value, 'x-ms-summary')),
     description: str(value.description),
     ...(schema ? { schema } : {}),
+    ...(location === 'path' && readExtension(value, 'x-ms-url-encoding') === 'double'
+      ? { urlEncoding: 'double' as const }
+      : {}),
+    ...(dynamicValues ? { dynamicValues } : {}),
     pointer: toPointer(path),
   };
   return parameter;

@@ -60,8 +60,26 @@ export interface Parameter {
   readonly summary: string | undefined;
   readonly description: string | undefined;
   readonly schema?: unknown;
+  /** `x-ms-url-encoding: double` on a path parameter (the default, single, is left out). */
+  readonly urlEncoding?: 'double';
+  /** `x-ms-dynamic-values` / `x-ms-dynamic-list`: the parameter's choices come from another operation. */
+  readonly dynamicValues?: DynamicValues;
   readonly pointer: string;
 }
+
+export interface DynamicValues {
+  /** The lookup operation, of the same connector, run on the same connection. */
+  readonly operationId: string;
+  /** The lookup's arguments: another parameter of this operation (`x`, `body/x`) or a fixed value. */
+  readonly parameters: Readonly<Record<string, DynamicArgument>>;
+  /** Slash path to the array of items in the lookup's response ('' : the response is the array). */
+  readonly itemsPath: string;
+  /** Slash path to an item's value (undefined: the item itself) and to its display title. */
+  readonly valuePath: string | undefined;
+  readonly titlePath: string | undefined;
+}
+
+export type DynamicArgument = { readonly reference: string } | { readonly value: unknown };
 
 export interface Response {
   readonly description: string;
