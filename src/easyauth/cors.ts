@@ -16,8 +16,10 @@ export interface CorsOptions {
 export interface Cors {
   preflight(request: EdgeRequest): EdgeResponse | undefined;
   /** Headers to add to the actual response. */
-  responseHeaders(request: EdgeRequest): Record<string, string>;
+  responseHeaders(request: EdgeRequest): Readonly<Record<string, string>>;
 }
+
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export function createCors(options: CorsOptions | undefined): Cors {
   const origins = new Set(options?.allowedOrigins ?? []);
@@ -48,7 +50,7 @@ export function createCors(options: CorsOptions | undefined): Cors {
     },
     responseHeaders(request) {
       const origin = header(request.headers, 'origin');
-      return allowed(origin) ? base(origin) : {};
+      return allowed(origin) ? base(origin) : NONE;
     },
   };
 }

@@ -41,9 +41,9 @@ export type Decision =
       readonly action: 'continue';
       readonly principal: Principal | undefined;
       /** Set these request headers (identity) after removing every incoming `x-ms-*` header. */
-      readonly requestHeaders: Record<string, string>;
+      readonly requestHeaders: Readonly<Record<string, string>>;
       /** Add these to the app's response (CORS). */
-      readonly responseHeaders: Record<string, string>;
+      readonly responseHeaders: Readonly<Record<string, string>>;
     };
 
 export interface EasyAuth {
@@ -52,16 +52,19 @@ export interface EasyAuth {
   readonly login: LoginEndpoints | undefined;
 }
 
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
+
 export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
   const clock: Clock = options.clock ?? systemClock;
   const fetch = options.fetch ?? fetchTrusting(options.ca);
   // The identity headers (base64 JSON of every claim) cost more than the rest of the decision: built
-  // once per principal, so a token served from the verified-token cache reuses them.
-  const identities = new WeakMap<Principal, Record<string, string>>();
-  const identityOf = (principal: Principal): Record<string, string> => {
+  // once per principal, so a token served from the verified-token cache reuses them (frozen: every
+  // decision for that principal shares the one record).
+  const identities = new WeakMap<Principal, Readonly<Record<string, string>>>();
+  const identityOf = (principal: Principal): Readonly<Record<string, string>> => {
     let headers = identities.get(principal);
     if (!headers) {
-      headers = identityHeaders(principal);
+      headers = Object.freeze(identityHeaders(principal));
       identities.set(principal, headers);
     }
     return headers;
@@ -93,7 +96,7 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
       p.endsWith('/*') ? path.startsWith(p.slice(0, -1)) : path === p,
     );
 
-  function errorResponse(error: BearerError, extra: Record<string, string>): EdgeResponse {
+  function errorResponse(error: BearerError, extra: Readonly<Record<string, string>>): EdgeResponse {
     error.challenge = { realm, authorizationUri, resourceId: realm };
     const body = options.formatError ? options.formatError(error) : error.body();
     return jsonResponse(error.status, body, { ...error.headers(), ...extra });
@@ -102,7 +105,7 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
   function proceed(
     principal: Principal | undefined,
     token: string | undefined,
-    responseHeaders: Record<string, string>,
+    responseHeaders: Readonly<Record<string, string>>,
   ): Decision {
     return {
       action: 'continue',
@@ -110,8 +113,8 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
       requestHeaders: principal
         ? options.forwardAccessToken && token
           ? { ...identityOf(principal), 'x-ms-token-aad-access-token': token }
-          : { ...identityOf(principal) }
-        : {},
+          : identityOf(principal)
+        : NONE,
       responseHeaders,
     };
   }
@@ -120,7 +123,8 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
     const preflight = cors.preflight(request);
     if (preflight) return { action: 'respond', response: preflight };
     const corsHeaders = cors.responseHeaders(request);
-    const path = request.url.split('?')[0] ?? '/';
+    const query = request.url.indexOf('?');
+    const path = query < 0 ? request.url : request.url.slice(0, query);
     if (path.startsWith('/.auth/')) {
       const page = login ? await login.handle(request) : undefined;
       return {
@@ -162,7 +166,7 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
     }
   }
 
-  function unauthenticated(request: EdgeRequest, extra: Record<string, string>): EdgeResponse {
+  function unauthenticated(request: EdgeRequest, extra: Readonly<Record<string, string>>): EdgeResponse {
     switch (action) {
       case '302': {
         // Browsers are sent to sign in; API clients (no text/html) still get the challenge they can act on.
@@ -207,7 +211,7 @@ export function createEasyAuth(options: EasyAuthOptions): EasyAuth {
 /** Applies a `continue` decision to a mutable header record (node:http's `req.headers`). */
 export function applyIdentity(
   headers: Record<string, unknown>,
-  requestHeaders: Record<string, string>,
+  requestHeaders: Readonly<Record<string, string>>,
 ): void {
   for (const name of Object.keys(headers)) if (isSpoofableHeader(name)) delete headers[name];
   Object.assign(headers, requestHeaders);

@@ -2,7 +2,6 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../core/logger.ts';
@@ -52,55 +51,129 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/** An upstream failure before the response started: the caller answers 502. */
+class UpstreamUnavailable extends Error {}
+
 /**
- * Streams the upstream body to the client. Not `stream.pipeline`: on Node 20 it allocates an
- * AbortController per call and aborts it on completion, building a DOMException (with its stack) for
- * every proxied response, a visible share of the proxy's CPU. An upstream failure mid-body destroys
- * the client response and rejects (logged by the caller); a client that goes away stops the upstream.
+ * Relays one upstream exchange straight into the client's response from undici's dispatch callbacks:
+ * no response `Readable`, `pipe` or `finished()` listeners per request (undici's `request` and
+ * `stream` build those, a visible share of the proxy's CPU). Backpressure: a full client socket
+ * pauses the upstream until it drains. A client that goes away aborts the upstream request; an
+ * upstream that fails mid-body destroys the client response and rejects (logged by the caller).
  */
-function relay(body: Readable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.on('error', (error) => {
-      res.destroy(error);
-      reject(error);
-    });
-    res.once('close', () => {
-      if (!body.readableEnded) body.destroy();
-      resolve();
-    });
-    body.pipe(res);
-  });
+class Relay implements Dispatcher.DispatchHandler {
+  readonly #res: ServerResponse;
+  readonly #extraHeaders: Readonly<Record<string, string>>;
+  readonly #resolve: () => void;
+  readonly #reject: (error: Error) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #done = false;
+
+  constructor(
+    res: ServerResponse,
+    extraHeaders: Readonly<Record<string, string>>,
+    resolve: () => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#res = res;
+    this.#extraHeaders = extraHeaders;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    res.once('close', this.#clientClosed);
+  }
+
+  readonly #clientClosed = () => {
+    if (!this.#done) this.#controller?.abort(new Error('the client closed the connection'));
+  };
+
+  #finish(error?: Error) {
+    if (this.#done) return;
+    this.#done = true;
+    this.#res.off('close', this.#clientClosed);
+    if (error) this.#reject(error);
+    else this.#resolve();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#res.destroyed) controller.abort(new Error('the client closed the connection'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // 1xx interim responses are the upstream connection's business, not the client's.
+    if (statusCode < 200) return;
+    const out: Record<string, string | string[]> = {};
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+    }
+    Object.assign(out, this.#extraHeaders);
+    this.#res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      controller.pause();
+      this.#res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const res = this.#res;
+    if (res.destroyed && !res.writableFinished) return this.#finish(); // the client left first
+    if (!res.headersSent) return this.#finish(new UpstreamUnavailable('upstream failed', { cause: error }));
+    res.destroy(error);
+    this.#finish(error);
+  }
 }
 
 export async function startReverseProxy(options: ReverseProxyOptions): Promise<ReverseProxy> {
   const auth = createEasyAuth(options);
   const logger = options.logger ?? silentLogger;
   const upstream = new URL(options.upstream);
+  const pathPrefix = upstream.pathname.replace(/\/$/, '');
   const pool = new Pool(upstream.origin, { connections: options.connections ?? 32, pipelining: 1 });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const edge = edgeRequestOf(req);
     const decision = await auth.decide(edge, options.requirement);
     if (decision.action === 'respond') return sendEdgeResponse(res, decision.response);
+    const incoming = req.headers;
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers))
+    for (const name of Object.keys(incoming)) {
+      const value = incoming[name];
       if (value !== undefined && !HOP_BY_HOP.has(name) && !isSpoofableHeader(name)) headers[name] = value;
+    }
     Object.assign(headers, decision.requestHeaders);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = edge.secure ? 'https' : 'http';
-    headers['x-forwarded-host'] = req.headers.host ?? '';
+    headers['x-forwarded-host'] = incoming.host ?? '';
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    let upstreamResponse: Dispatcher.ResponseData;
     try {
-      upstreamResponse = await pool.request({
-        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-        path: upstream.pathname.replace(/\/$/, '') + (req.url ?? '/'),
-        headers,
-        body: hasBody ? req : null,
+      await new Promise<void>((resolve, reject) => {
+        pool.dispatch(
+          {
+            method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+            path: pathPrefix + (req.url ?? '/'),
+            headers,
+            body: hasBody ? req : null,
+          },
+          new Relay(res, decision.responseHeaders, resolve, reject),
+        );
       });
     } catch (error) {
-      logger.warn('upstream request failed', { upstream: upstream.origin, error });
-      return sendEdgeResponse(
+      if (!(error instanceof UpstreamUnavailable)) throw error;
+      logger.warn('upstream request failed', { upstream: upstream.origin, error: error.cause });
+      sendEdgeResponse(
         res,
         jsonResponse(502, {
           error: 'bad_gateway',
@@ -108,12 +181,6 @@ export async function startReverseProxy(options: ReverseProxyOptions): Promise<R
         }),
       );
     }
-    const outHeaders: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(upstreamResponse.headers))
-      if (value !== undefined && !HOP_BY_HOP.has(name)) outHeaders[name] = value;
-    Object.assign(outHeaders, decision.responseHeaders);
-    res.writeHead(upstreamResponse.statusCode, outHeaders);
-    await relay(upstreamResponse.body, res);
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
