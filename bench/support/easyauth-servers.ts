@@ -2,6 +2,7 @@
 // app answering a small JSON body) or `… easyauth-servers.ts proxy` (Easy Auth's reverse proxy, told
 // its authority and upstream over IPC), each in its own process so neither shares the load
 // generator's event loop.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startReverseProxy } from '../../src/easyauth/index.ts';
@@ -10,19 +11,30 @@ import { cpuMsSince, phaseProfiler, serveParent } from './child.ts';
 
 const role = process.argv[2];
 let phase: NodeJS.CpuUsage | undefined;
+let waitedAt = 0;
 const profiler = phaseProfiler();
+/** Nanoseconds this process's main thread has spent runnable but waiting for a core (Linux), else 0. */
+function runQueueNs(): number {
+  try {
+    return Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
 const cpuHandlers = {
   async start() {
     await profiler.start();
     phase = process.cpuUsage();
+    waitedAt = runQueueNs();
     return {};
   },
   async stop() {
     if (!phase) throw new Error('stop without start');
     const cpuMs = cpuMsSince(phase);
+    const runQueueMs = (runQueueNs() - waitedAt) / 1e6;
     phase = undefined;
     await profiler.stop(`${role}`);
-    return { cpuMs };
+    return { cpuMs, runQueueMs };
   },
 };
 
