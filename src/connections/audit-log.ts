@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/ids.ts';
 import { timeOrderedId } from '../core/ids.ts';
@@ -67,7 +68,7 @@ export interface AuditLog {
 export interface AuditBatching {
   /** How long an entry may wait in memory before its batch is written (default 100 ms). */
   readonly flushMs?: number;
-  /** Entries per store transaction (default 500); a full batch is written at once. */
+  /** Entries per store transaction (default 32); a full batch is written at once. */
   readonly maxBatch?: number;
   /** Entries waiting at most (default 10,000): beyond it `record` waits for the write (memory bound). */
   readonly maxPending?: number;
@@ -88,7 +89,7 @@ const INDEXED: readonly (keyof AuditQuery & keyof AuditEntry)[] = [
 
 /**
  * Entries are written in batches off the request path: `record` queues the entry and a timer (or a
- * full batch) writes the queue in one store transaction, in the order recorded. `query` flushes first,
+ * full batch) writes the queue in small store transactions, in the order recorded. `query` flushes first,
  * so a query always sees every entry recorded before it; `close` flushes on graceful shutdown, so
  * nothing is lost then. What a crash (SIGKILL, power loss) can lose: the entries of the last
  * `flushMs` (100 ms by default) not yet written. A failed write keeps its entries queued for the next
@@ -108,7 +109,7 @@ export function createAuditLog(deps: {
   const retentionMs = (deps.retentionDays ?? 90) * 86_400_000;
   const batching = deps.batching === false ? undefined : deps.batching;
   const flushMs = batching?.flushMs ?? 100;
-  const maxBatch = Math.max(1, batching?.maxBatch ?? 500);
+  const maxBatch = Math.max(1, batching?.maxBatch ?? 32);
   const maxPending = Math.max(1, batching?.maxPending ?? 10_000);
   let direct = deps.batching === false;
 
@@ -129,7 +130,10 @@ export function createAuditLog(deps: {
   let writing: Promise<void> = Promise.resolve();
 
   const writeQueued = async (): Promise<void> => {
-    while (pending.length > 0) {
+    for (let first = true; pending.length > 0; first = false) {
+      // SQLite writes synchronously on this thread: small transactions with a turn of the event loop
+      // between them keep a flush from holding up the requests being served meanwhile.
+      if (!first) await yieldToIo();
       const batch = pending.splice(0, maxBatch);
       try {
         await store.transaction(async (tx) => {

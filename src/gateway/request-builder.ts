@@ -45,12 +45,23 @@ function text(value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(',') : String(value);
 }
 
+// The names an operation accepts, once per operation object (a connector version's model is immutable).
+const names = new WeakMap<Operation, ReadonlySet<string>>();
+function parameterNames(operation: Operation): ReadonlySet<string> {
+  let known = names.get(operation);
+  if (!known) {
+    known = new Set(operation.parameters.map((p) => p.name));
+    names.set(operation, known);
+  }
+  return known;
+}
+
 export function buildRequest(operation: Operation, baseUrl: string, args: Arguments): OutboundRequest {
   let path = operation.path;
   const query: Record<string, string> = {};
   const headers: Record<string, string> = {};
   let body: unknown;
-  const known = new Set(operation.parameters.map((p) => p.name));
+  const known = parameterNames(operation);
   for (const name of Object.keys(args))
     if (!known.has(name))
       throw new ConnectionError(

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger.ts';
 import { createEnvelope } from '../../crypto/envelope.ts';
 import type { MasterKeyRing } from '../../crypto/master-key.ts';
 import type { ConnectorRegistry } from '../../connections/connector-registry.ts';
+import { versionCheckedConnectorSource } from '../../connections/connector-cache.ts';
 import { registryConnectorSource } from '../../connections/connector-source.ts';
 import { createOutboundHttp } from '../../connections/outbound-http.ts';
 import type { OutboundHttp } from '../../connections/outbound-http.ts';
@@ -58,7 +59,11 @@ export interface ConnectionsFeature {
 export function createConnectionsFeature(options: ConnectionsFeatureOptions): ConnectionsFeature {
   const { store, clock, random, logger, publicUrl } = options;
   const http = createOutboundHttp(options.caCertificatePem ? { ca: options.caCertificatePem } : {});
-  const connectors = registryConnectorSource(options.registry, clock);
+  // Loaded connectors are kept while their stored version holds (checked at most once a second).
+  const connectors = versionCheckedConnectorSource(
+    registryConnectorSource(options.registry, clock, 0),
+    store,
+  );
   const behalf = options.behalfConnections;
   const services = createConnectionServices({
     store,
