@@ -89,6 +89,7 @@ export function createTokenService(options: TokenServiceOptions) {
   const grants = { ...GRANTS, ...options.extraGrants };
   const grantDeps: GrantDeps = { directory, issuance, signer, codes, refreshTokens, clock, random, baseUrl };
   const clientAuth = { directory, store, clock, jwt: options.jwt, federation: options.federation };
+  const endpointDeps = { ...grantDeps, clientAuth, grants };
 
   /** A tenant path segment: a GUID or verified domain → the tenant; common/organizations → undefined. */
   async function tenantOfSegment(segment: string): Promise<Tenant | undefined> {
@@ -99,8 +100,7 @@ export function createTokenService(options: TokenServiceOptions) {
   }
 
   return {
-    token: (request: TokenEndpointRequest) =>
-      handleTokenRequest({ ...grantDeps, clientAuth, grants }, request),
+    token: (request: TokenEndpointRequest) => handleTokenRequest(endpointDeps, request),
 
     async discovery(segment: string, version: TokenVersion) {
       return discoveryDocument(baseUrl(), segment, await tenantOfSegment(segment), version);

@@ -16,6 +16,27 @@ export function pairwiseSubject(
     .slice(0, 43);
 }
 
+/**
+ * `pairwiseSubject` under one key, remembering recent answers: the same user asks for tokens to the
+ * same app over and over, and an HMAC per token was a visible share of an on-behalf-of request.
+ */
+export function pairwiseSubjects(
+  key: Buffer,
+  maxEntries = 10_000,
+): (tenantId: string, recipientAppId: string, objectId: string) => string {
+  const known = new Map<string, string>();
+  return (tenantId, recipientAppId, objectId) => {
+    const id = `${tenantId}|${recipientAppId}|${objectId}`;
+    let sub = known.get(id);
+    if (sub === undefined) {
+      sub = pairwiseSubject(key, tenantId, recipientAppId, objectId);
+      if (known.size >= maxEntries) known.clear();
+      known.set(id, sub);
+    }
+    return sub;
+  };
+}
+
 /** `client_info` = base64url({"uid","utid"}), from which MSAL builds the home account id (§2.7). */
 export function clientInfo(userId: string, tenantId: string): string {
   return Buffer.from(JSON.stringify({ uid: userId, utid: tenantId })).toString('base64url');

@@ -45,7 +45,11 @@ export async function authenticateClient(
   deps: ClientAuthDeps,
   tenantId: string,
   credentials: ClientCredentials,
-  context: { readonly grantType: string; readonly tokenEndpoints: readonly string[] },
+  context: {
+    readonly grantType: string;
+    /** The audiences a client assertion may name (computed only when an assertion is presented). */
+    readonly tokenEndpoints: () => readonly string[];
+  },
 ): Promise<AuthenticatedClient> {
   const decoded = credentials.assertion !== undefined ? decodeAssertion(deps.jwt, credentials) : undefined;
   const clientId =
@@ -71,7 +75,7 @@ export async function authenticateClient(
     const issuer = decoded.claims['iss'];
     if (issuer === clientId) {
       if (decoded.claims['sub'] !== clientId) throw entraError(50048, { appId: clientId });
-      if (!context.tokenEndpoints.includes(audience)) throw entraError(700023);
+      if (!context.tokenEndpoints().includes(audience)) throw entraError(700023);
       await verifyCertificateAssertion(app, credentials.assertion, decoded, deps.jwt, now);
     } else {
       await verifyFederatedAssertion(

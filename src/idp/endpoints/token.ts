@@ -31,7 +31,7 @@ export async function handleTokenRequest(deps: TokenEndpointDeps, request: Token
   const tenant = await resolveTenant(deps, request, grant);
   const client = await authenticateClient(deps.clientAuth, tenant.id, credentialsOf(request), {
     grantType,
-    tokenEndpoints: acceptedAssertionAudiences(deps.baseUrl(), request.tenantSegment, tenant),
+    tokenEndpoints: () => acceptedAssertionAudiences(deps.baseUrl(), request.tenantSegment, tenant),
   });
   const tokens = await grant.handle({ endpoint: request.endpoint, tenant, form: request.form, client }, deps);
   return tokenResponseBody(tokens, request.endpoint);
