@@ -4,9 +4,11 @@
 // cached bearer token): the "toy gateway" of reference/performance.md §2a, with the same TLS on both
 // of its sides as Behalf. Every token is cached (the caller's verification, the on-behalf-of result).
 //
-// Behalf and the minimal proxy each run in a child process of their own (this file with the `behalf`
-// or `proxy` argument) pinned to core 0 when `taskset` is there, so their `process.cpuUsage()` is the
-// gateway's work alone; the mail API and the load generator (undici Pool) run here, on core 1.
+// Behalf, the minimal proxy and the mail API each run in a child process of their own (this file with
+// the `behalf`, `proxy` or `mail` argument), so a direct call crosses one process boundary and a
+// gateway call two, as in production, and `process.cpuUsage()` of Behalf's process is the gateway's
+// work alone. With `taskset`, Behalf and the minimal proxy are pinned to core 0, the mail API and the
+// load generator (undici Pool, here) to core 1.
 // Reported: added p50/p99 at concurrency 1 (direct, proxy and gateway interleaved in short rounds,
 // because the machine is shared), throughput at concurrency 16, and calls per CPU-second of the
 // gateway process next to the minimal proxy's. Targets (issue 7): added p50 ≤ 0.3 ms, p99 ≤ 1 ms,
@@ -37,6 +39,7 @@ const CONCURRENCY = 16;
 const role = process.argv[2];
 if (role === 'behalf') await serveBehalf();
 else if (role === 'proxy') await serveProxy();
+else if (role === 'mail') await serveMail();
 else await main();
 
 function cpuHandlers(name: string) {
@@ -131,6 +134,23 @@ async function serveProxy(): Promise<void> {
   );
 }
 
+/** The demo Contoso Mail API (and its sibling) as examples/ runs it, in a process of its own. */
+async function serveMail(): Promise<void> {
+  const [issuerBaseUrl, tenantId, tls] = process.argv.slice(3) as [string, string, string];
+  const apis = await startDemoApis({
+    issuerBaseUrl,
+    tenantId,
+    ports: { mailApi: 0, resourceManagerApi: 0 },
+    domain: 'contoso.test',
+    tls: {
+      cert: readFileSync(join(tls, 'server.pem'), 'utf8'),
+      key: readFileSync(join(tls, 'server.key'), 'utf8'),
+    },
+    ca: readFileSync(join(tls, 'ca.pem'), 'utf8'),
+  });
+  serveParent({ url: apis.urls.mailApi }, {}, () => apis.close());
+}
+
 interface Demo {
   tenantId: string;
   users: { username: string; password: string }[];
@@ -150,20 +170,9 @@ async function main(): Promise<void> {
     args: ['proxy', join(tls, 'server.pem'), join(tls, 'server.key')],
     core: 0,
   });
-  const apis = await startDemoApis({
-    issuerBaseUrl: url,
-    tenantId: demo.tenantId,
-    ports: { mailApi: 0, resourceManagerApi: 0 },
-    domain: 'contoso.test',
-    tls: {
-      cert: readFileSync(join(tls, 'server.pem'), 'utf8'),
-      key: readFileSync(join(tls, 'server.key'), 'utf8'),
-    },
-    ca,
-  });
-  const { connectorId } = await behalf.call<{ connectorId: string }>('connector', {
-    mailApiUrl: apis.urls.mailApi,
-  });
+  const mail = await startChild(self, { args: ['mail', url, demo.tenantId, tls], core: 1 });
+  const mailApiUrl = String(mail.ready['url']);
+  const { connectorId } = await behalf.call<{ connectorId: string }>('connector', { mailApiUrl });
 
   const alice = demo.users.find((u) => u.username.startsWith('alice@'))!;
   const tokenPool = new Pool(url, { connect: { ca } });
@@ -193,11 +202,11 @@ async function main(): Promise<void> {
   await tokenPool.close();
 
   const directPath = `/v1.0/me/mailFolders/inbox/messages?%24filter=isRead%20eq%20false&%24top=5`;
-  await proxy.call('upstream', { origin: apis.urls.mailApi, ca, token: directToken, path: directPath });
+  await proxy.call('upstream', { origin: mailApiUrl, ca, token: directToken, path: directPath });
   const args = { folder: 'inbox', $filter: 'isRead eq false', $top: 5 };
   const targets = {
     direct: {
-      pool: new Pool(apis.urls.mailApi, { connections: CONCURRENCY, connect: { ca } }),
+      pool: new Pool(mailApiUrl, { connections: CONCURRENCY, connect: { ca } }),
       options: {
         method: 'GET' as const,
         path: directPath,
@@ -313,7 +322,7 @@ async function main(): Promise<void> {
   );
 
   for (const target of Object.values(targets)) await target.pool.close();
-  await apis.close();
+  await mail.close();
   await proxy.close();
   await behalf.close();
 }

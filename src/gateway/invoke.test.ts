@@ -97,6 +97,7 @@ describe('SSO by on-behalf-of', () => {
       body['@odata.nextLink'].startsWith(`https://behalf.test/apim/mail-sso/${result.connectionId}/`),
     );
     assert.equal((idp.counts['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0) - before, 2, 'two hops');
+    assert.equal(result.rawBody, undefined, 'updatenextlink changed the body: it is not relayed as received');
     await stack.gateway.invoke(caller, { connectorId: 'mail-sso', operationId: 'GetEmails' });
     assert.equal((idp.counts['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0) - before, 2, 'cached');
     const { entries } = await stack.services.audit.query({ correlationId: result.correlationId });
@@ -240,6 +241,10 @@ describe('interactive and shared connections', () => {
       arguments: { userId: alice.oid },
     });
     assert.equal(result.status, 200);
+    // No policy applies to GetUserEmails: the upstream bytes are relayed, parsed only when read.
+    assert.ok(result.rawBody && result.rawBody.length > 0);
+    assert.deepEqual(result.body, JSON.parse(result.rawBody.toString('utf8')));
+    assert.ok(Array.isArray((result.body as { value: unknown[] }).value));
     const { entries } = await stack.services.audit.query({ correlationId: result.correlationId });
     assert.equal(entries[0]!.mode, 'app-only');
     assert.deepEqual(entries[0]!.scopes, ['Mail.Read.All']);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger } from '../../core/logger.ts';
+import { AUDIT_KIND } from '../../connections/audit-log.ts';
+import type { AuditEntry } from '../../connections/audit-log.ts';
 import { startFakeIdp } from '../../../test/support/gateway-fake-idp.ts';
 import type { FakeIdp } from '../../../test/support/gateway-fake-idp.ts';
 import {
@@ -174,4 +176,20 @@ it('connections API: create with a secure value that never comes back, list mine
   };
   assert.ok(audit.value.length >= 2);
   assert.ok(audit.value.every((e) => e.callerObjectId === alice.oid));
+});
+
+it('a graceful stop writes the audit entries of the calls already answered', async () => {
+  const response = await fetch(`${base}/apim/mail/default/GetEmails`, {
+    method: 'POST',
+    headers: { ...(await bearer()), 'content-type': 'application/json', 'x-ms-client-request-id': 'at-stop' },
+    body: '{}',
+  });
+  assert.equal(response.status, 200);
+  await response.arrayBuffer();
+  await stack.services.audit.close();
+  const written = await stack.store.findByIndex<AuditEntry>(AUDIT_KIND, 'correlationId:at-stop');
+  assert.deepEqual(
+    written.map((r) => [r.data.callerObjectId, r.data.outcome]),
+    [[alice.oid, 'success']],
+  );
 });
