@@ -199,6 +199,7 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     invokeOperation: connections.invokeOperation,
     behalfConnectionsAppId: () => behalfConnectionsAppId,
     caCertificatePem: tls.caCertificatePem,
+    clientMetadataAllowlist: config.clientMetadataAllowlist,
     isAdministrator: (tenantId, objectId) => interactive.administrators.isAdministrator(tenantId, objectId),
     llm: llmFromConfig(config),
     api: { verifyMaker: managementBearer, userVerifier: connections.services.verifier },

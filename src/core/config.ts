@@ -116,6 +116,24 @@ export const SETTINGS = {
     [],
     'Comma-separated https origins of federated-credential issuers allowed on loopback/private addresses (test issuers); all others must be public.',
   ),
+  clientMetadataAllowlist: setting(
+    z
+      .union([
+        z.array(z.string()),
+        z.string().transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .refine(
+        (list) => list.every((o) => URL.canParse(o) && new URL(o).protocol === 'https:'),
+        'must be https origins, such as https://127.0.0.1:8443',
+      ),
+    [],
+    'Comma-separated https origins allowed to serve MCP client ID metadata documents from loopback/private addresses (local or test clients); all others must be public.',
+  ),
   llmBaseUrl: setting(
     z.string().url().optional(),
     undefined,

@@ -53,6 +53,8 @@ export interface AgentsFeatureOptions {
   readonly behalfConnectionsAppId: () => string;
   /** Behalf's local CA (PEM): the MCP endpoint fetches its own IdP's keys over HTTPS. */
   readonly caCertificatePem?: string | undefined;
+  /** Origins allowed to serve MCP client ID metadata documents from loopback/private addresses. */
+  readonly clientMetadataAllowlist?: readonly string[];
   readonly isAdministrator?: (tenantId: string, objectId: string) => Promise<boolean>;
   /** The chat agent's model; without one the chat runs in direct mode (`/tool-name …`) only. */
   readonly llm?: LlmProvider;
@@ -141,6 +143,11 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
       publicUrl,
       clock,
       logger,
+      clientMetadata: {
+        store,
+        allowedPrivateOrigins: options.clientMetadataAllowlist ?? [],
+        caCertificatePem: options.caCertificatePem,
+      },
     }),
   ];
   if (options.api) {

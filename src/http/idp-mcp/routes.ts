@@ -9,15 +9,20 @@ import {
   RegistrationRateLimitedError,
   registrationResponse,
 } from '../../idp/endpoints/dynamic-registration.ts';
+import { checkRedirectUriOf, looksLikeClientIdUrl } from '../../idp/endpoints/client-metadata-document.ts';
+import { createClientMetadataDocuments } from '../../idp/endpoints/client-metadata-document-fetch.ts';
 import type { TokenService } from '../../idp/token-service.ts';
+import type { RecordStore } from '../../storage/record-store.ts';
 import type { RouteModule } from '../server.ts';
+import { createClientMetadataApps } from './client-metadata-apps.ts';
 import type { McpResourceApps } from './mcp-resource-app.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
 /**
  * The authorization server as MCP clients meet it (MCP authorization 2025-11-25): RFC 8414 metadata,
- * RFC 7591 registration, and `resource`-aware (RFC 8707) front doors to Behalf's own /authorize and
- * /token. Entra's v2 endpoints refuse `resource` (AADSTS901002) and Behalf keeps them Entra-exact, so
+ * client ID metadata documents, RFC 7591 registration, and `resource`-aware (RFC 8707) front doors to
+ * Behalf's own /authorize and /token. A `client_id` that is a metadata document URL is fetched,
+ * checked and mapped to its public-client application here, so the standard endpoints see an appId. Entra's v2 endpoints refuse `resource` (AADSTS901002) and Behalf keeps them Entra-exact, so
  * these endpoints check the resource is an agent of the tenant, turn it into the scope
  * `{resource}/user_impersonation` of the tenant's Behalf MCP app, and hand over to the standard
  * endpoints: same sign-in and consent pages, same codes, same token service.
@@ -33,6 +38,18 @@ export interface McpIdpRoutesOptions {
   readonly logger: Logger;
   /** Registrations per client address per window (default 20 per 10 minutes). */
   readonly registrationLimit?: { readonly count: number; readonly windowMs: number };
+  /**
+   * Client ID metadata documents (advertised and accepted only when given): where their applications
+   * are recorded, which loopback/private origins may serve them (configuration
+   * `clientMetadataAllowlist`), Behalf's local CA, and how many uncached document fetches one client
+   * address may cause per window (default 30 per 10 minutes).
+   */
+  readonly clientMetadata?: {
+    readonly store: RecordStore;
+    readonly allowedPrivateOrigins: readonly string[];
+    readonly caCertificatePem?: string | undefined;
+    readonly fetchLimit?: { readonly count: number; readonly windowMs: number };
+  };
 }
 
 export const MCP_OAUTH_PREFIX = '/mcp-oauth';
@@ -40,16 +57,18 @@ export const MCP_OAUTH_PREFIX = '/mcp-oauth';
 class OAuthError extends WireError {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, description: string) {
+  readonly extraHeaders: Record<string, string>;
+  constructor(status: number, code: string, description: string, extraHeaders: Record<string, string> = {}) {
     super(description);
     this.status = status;
     this.code = code;
+    this.extraHeaders = extraHeaders;
   }
   body() {
     return { error: this.code, error_description: this.message };
   }
   override headers() {
-    return { 'cache-control': 'no-store' };
+    return { 'cache-control': 'no-store', ...this.extraHeaders };
   }
 }
 
@@ -75,6 +94,47 @@ export function mcpIdpRoutes(options: McpIdpRoutesOptions): RouteModule {
   const { directory, tokens, resourceApps } = options;
   const limit = options.registrationLimit ?? { count: 20, windowMs: 10 * 60_000 };
   const limiter = createRateLimiter({ ...limit, clock: options.clock });
+  const cimd = options.clientMetadata;
+  const documents = cimd
+    ? createClientMetadataDocuments({
+        clock: options.clock,
+        allowedPrivateOrigins: cimd.allowedPrivateOrigins,
+        ...(cimd.caCertificatePem ? { extraCaPem: [cimd.caCertificatePem] } : {}),
+      })
+    : undefined;
+  const clientApps = cimd ? createClientMetadataApps({ directory, store: cimd.store }) : undefined;
+  const fetchLimiter = createRateLimiter({
+    ...(cimd?.fetchLimit ?? { count: 30, windowMs: 10 * 60_000 }),
+    clock: options.clock,
+  });
+
+  /**
+   * A `client_id` that is a client ID metadata document URL: fetched (or cached), checked, and turned
+   * into its application's appId in this tenant; the redirect URI, when given, must be one the
+   * document lists. Any other client_id is returned unchanged for the standard endpoints to judge.
+   */
+  async function resolveClient(
+    tenantId: string,
+    clientId: string | undefined,
+    ip: string,
+    redirectUri?: { readonly value: string | undefined },
+  ): Promise<string | undefined> {
+    if (!documents || !clientApps || !looksLikeClientIdUrl(clientId)) return clientId;
+    const metadata = await documents.get(clientId, {
+      beforeFetch: () => {
+        const wait = fetchLimiter.take(ip);
+        if (wait > 0)
+          throw new OAuthError(
+            429,
+            'temporarily_unavailable',
+            'Too many client ID metadata documents fetched for this address; try again later.',
+            { 'retry-after': String(Math.ceil(wait / 1000)) },
+          );
+      },
+    });
+    if (redirectUri) checkRedirectUriOf(metadata, redirectUri.value);
+    return clientApps.appIdFor(tenantId, metadata);
+  }
 
   async function tenantOf(segment: string) {
     const tenant = await directory.getTenant(segment);
@@ -146,12 +206,15 @@ export function mcpIdpRoutes(options: McpIdpRoutesOptions): RouteModule {
           const tenant = await tenantOf(request.params.tenant);
           const base = options.publicUrl();
           return reply.header('cache-control', 'max-age=3600').send(
-            mcpAuthorizationServerMetadata({
-              issuer: `${base}/${tenant.id}/v2.0`,
-              endpoints: `${base}${MCP_OAUTH_PREFIX}/${tenant.id}`,
-              jwksUri: `${base}/${tenant.id}/discovery/keys`,
-              tenantRoot: `${base}/${tenant.id}`,
-            }),
+            mcpAuthorizationServerMetadata(
+              {
+                issuer: `${base}/${tenant.id}/v2.0`,
+                endpoints: `${base}${MCP_OAUTH_PREFIX}/${tenant.id}`,
+                jwksUri: `${base}/${tenant.id}/discovery/keys`,
+                tenantRoot: `${base}/${tenant.id}`,
+              },
+              { clientIdMetadataDocuments: documents !== undefined },
+            ),
           );
         },
       );
@@ -181,6 +244,11 @@ export function mcpIdpRoutes(options: McpIdpRoutesOptions): RouteModule {
         async (request, reply: FastifyReply) => {
           const tenant = await tenantOf(request.params.tenant);
           const { resource, scope: requested, ...rest } = request.query;
+          // The client first: an unverified client or redirect URI gets an error here, never a redirect.
+          const clientId = await resolveClient(tenant.id, rest['client_id'], request.ip, {
+            value: rest['redirect_uri'],
+          });
+          if (clientId !== undefined) rest['client_id'] = clientId;
           const checked = await checkResource(tenant.id, resource);
           await resourceApps.ensureResource(tenant.id, checked);
           const target = new URL(`${options.publicUrl()}/${tenant.id}/oauth2/v2.0/authorize`);
@@ -204,6 +272,8 @@ export function mcpIdpRoutes(options: McpIdpRoutesOptions): RouteModule {
           const grantType = rest['grant_type'];
           if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
             throw new OAuthError(400, 'unsupported_grant_type', 'Use authorization_code or refresh_token.');
+          const clientId = await resolveClient(tenant.id, rest['client_id'], request.ip);
+          if (clientId !== undefined) rest['client_id'] = clientId;
           const checked = await checkResource(tenant.id, resource);
           if (grantType === 'refresh_token') rest['scope'] = scopeFor(checked, rest['scope']);
           const body = (await tokens.token({ endpoint: 2, tenantSegment: tenant.id, form: rest })) as Record<

@@ -5,8 +5,10 @@
  * metadata names `{base}/{tenant}/v2.0` as authorization server (its `buildDiscoveryUrls`), so Entra's own
  * OpenID configuration document stays exactly as Entra serves it, while MCP clients find what the MCP
  * authorization specification (2025-11-25) needs and Entra does not advertise: PKCE S256
- * (`code_challenge_methods_supported`, which clients MUST check), dynamic client registration
- * (RFC 7591) and RFC 8707 `resource` support on the authorization and token endpoints.
+ * (`code_challenge_methods_supported`, which clients MUST check), client ID metadata documents
+ * (draft-ietf-oauth-client-id-metadata-document, the registration MCP clients prefer), dynamic client
+ * registration (RFC 7591) as their fallback, and RFC 8707 `resource` support on the authorization and
+ * token endpoints.
  */
 export interface McpAuthorizationServerUrls {
   /** `{base}/{tenantId}/v2.0`: the issuer the protected resource metadata lists. */
@@ -19,7 +21,10 @@ export interface McpAuthorizationServerUrls {
   readonly tenantRoot: string;
 }
 
-export function mcpAuthorizationServerMetadata(urls: McpAuthorizationServerUrls) {
+export function mcpAuthorizationServerMetadata(
+  urls: McpAuthorizationServerUrls,
+  features: { readonly clientIdMetadataDocuments: boolean },
+) {
   return {
     issuer: urls.issuer,
     authorization_endpoint: `${urls.endpoints}/authorize`,
@@ -35,9 +40,9 @@ export function mcpAuthorizationServerMetadata(urls: McpAuthorizationServerUrls)
     scopes_supported: ['openid', 'profile', 'offline_access'],
     // RFC 8707: the MCP client names the MCP server it wants a token for; the token's `aud` is that URL.
     resource_indicators_supported: true,
-    // Client ID metadata documents (MCP 2025-11-25, "Client ID Metadata Documents") are not supported
-    // yet: clients fall back to dynamic registration, which the specification allows.
-    client_id_metadata_document_supported: false,
+    // MCP 2025-11-25, "Client ID Metadata Documents": a client may use the https URL of its metadata
+    // document as client_id at /authorize and /token, with no registration request (draft §6).
+    client_id_metadata_document_supported: features.clientIdMetadataDocuments,
     end_session_endpoint: `${urls.tenantRoot}/oauth2/v2.0/logout`,
   };
 }
