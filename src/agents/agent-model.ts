@@ -42,6 +42,7 @@ const toolConfigSchema = z
     fixedValues: z.record(z.string(), z.unknown()).optional(),
     requireConfirmation: z.boolean().optional(),
     resourceNoun: z.string().min(1).max(100).optional(),
+    mcpTool: z.string().min(1).max(128).optional(),
   })
   .strict()
   .refine((t) => t.identity !== 'app-only' || t.connectionId !== undefined, {
@@ -97,18 +98,20 @@ export function parseAgentInput(
       fixedValues,
       requireConfirmation,
       resourceNoun,
+      mcpTool,
       ...rest
     } = t;
     return {
       ...rest,
       identity: t.identity as ToolConfig['identity'],
-      name: name ?? toolNameFrom(title ?? t.operationId),
+      name: name ?? toolNameFrom(title ?? mcpTool ?? t.operationId),
       ...(title !== undefined ? { title } : {}),
       ...(description !== undefined ? { description } : {}),
       ...(connectionId !== undefined ? { connectionId } : {}),
       ...(fixedValues !== undefined ? { fixedValues } : {}),
       ...(requireConfirmation !== undefined ? { requireConfirmation } : {}),
       ...(resourceNoun !== undefined ? { resourceNoun } : {}),
+      ...(mcpTool !== undefined ? { mcpTool } : {}),
     };
   });
   const seen = new Set<string>();

@@ -3,7 +3,8 @@ import { DuplicateKeyError } from '../core/errors.ts';
 import type { AgentData, AgentView, NormalisedAgentInput } from './agent-model.ts';
 import { parseAgentInput } from './agent-model.ts';
 import { AgentConflictError, AgentExistsError, AgentNotFoundError, InvalidAgentError } from './errors.ts';
-import type { DocumentStore, LoadConnector, StoredDocument } from './ports.ts';
+import type { ExpandMcpTool } from './mcp-connectors/expand.ts';
+import type { Caller, DocumentStore, LoadConnector, StoredDocument } from './ports.ts';
 import { resolveTool, ToolConfigError } from './resolve-tool.ts';
 import type { Tool } from './tool-model.ts';
 
@@ -18,14 +19,20 @@ export interface AgentRepository {
   getInTenant(tenantId: string, name: string): Promise<AgentView>;
   list(tenantId: string): Promise<AgentView[]>;
   delete(tenantId: string, name: string): Promise<void>;
-  /** The agent's tools resolved against their connectors' current versions. */
-  tools(agent: AgentView): Promise<Tool[]>;
+  /**
+   * The agent's tools resolved against their connectors' current versions. With the person, an MCP
+   * connector's tools are the ones its server lists to that person (`expandMcpTool`); without, the
+   * stand-in of each MCP connector is shown.
+   */
+  tools(agent: AgentView, caller?: Caller): Promise<Tool[]>;
 }
 
 export interface AgentRepositoryOptions {
   readonly store: DocumentStore;
   readonly clock: Clock;
   readonly loadConnector: LoadConnector;
+  /** Lists an MCP connector's tools for one person (agents/mcp-connectors). */
+  readonly expandMcpTool?: ExpandMcpTool;
 }
 
 function view(record: StoredDocument<AgentData>): AgentView {
@@ -118,19 +125,25 @@ export function createAgentRepository(options: AgentRepositoryOptions): AgentRep
       const record = await load(tenantId, name);
       if (!(await store.delete(AGENT_KIND, name, record.version))) throw new AgentConflictError();
     },
-    async tools(agent) {
+    async tools(agent, caller) {
       const tools: Tool[] = [];
       for (const config of agent.tools) {
         const source = await loadConnector(agent.tenantId, config.connectorId);
         // A connector deleted after the agent was saved drops its tools rather than breaking the agent.
         if (!source) continue;
         try {
-          tools.push(resolveTool(config, source.model, source.document));
+          const tool = resolveTool(config, source.model, source.document);
+          if (tool.mcp && caller && options.expandMcpTool)
+            tools.push(...(await options.expandMcpTool(caller, tool, agent.name)));
+          else tools.push(tool);
         } catch (error) {
           if (!(error instanceof ToolConfigError)) throw error;
         }
       }
-      return tools;
+      // A server's tool named like another tool of the agent: the first keeps the name (MCP and model
+      // function names must be unique).
+      const seen = new Set<string>();
+      return tools.filter((t) => !seen.has(t.name) && Boolean(seen.add(t.name)));
     },
   };
 }

@@ -72,7 +72,7 @@ export function createChatRuntime(options: ChatRuntimeOptions): ChatRuntime {
   ): Promise<{ tools: Tool[]; instructions: string }> {
     const agent = await agents.get(agentName);
     if (!agent || agent.tenantId !== caller.tenantId) throw new AgentNotFoundError(agentName);
-    return { tools: await agents.tools(agent), instructions: agent.instructions };
+    return { tools: await agents.tools(agent, caller), instructions: agent.instructions };
   }
 
   function say(turn: Turn, entry: Omit<ChatEntry, 'at' | 'role'>): void {

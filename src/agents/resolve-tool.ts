@@ -34,6 +34,12 @@ export function resolveTool(config: ToolConfig, model: ConnectorModel, document:
       'OperationNotFound',
       `The connector has no operation "${config.operationId}" (tool "${config.name}").`,
     );
+  if (operation.agenticProtocol !== undefined) return mcpStandIn(config, model, operation);
+  if (config.mcpTool !== undefined)
+    throw new ToolConfigError(
+      'NotAnMcpOperation',
+      `Tool "${config.name}" names the MCP tool "${config.mcpTool}", but operation "${operation.operationId}" is not an MCP server (x-ms-agentic-protocol).`,
+    );
   const fixed = config.fixedValues ?? {};
   const known = new Set(operation.parameters.map((p) => p.name));
   const unknown = Object.keys(fixed).filter((k) => !known.has(k));
@@ -70,4 +76,36 @@ export function operationArguments(
   args: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   return { ...args, ...tool.presetArguments };
+}
+
+/**
+ * An MCP connector's operation (`x-ms-agentic-protocol`, connector-format.md §6.2) is not called as an
+ * operation: the server's own tools are, and which ones exist is known only by listing them with the
+ * person's connection (agents/mcp-connectors). Until then the tool is this stand-in, whose call asks the
+ * person to connect; fixed values are checked against the server's schema when the tools are listed.
+ */
+function mcpStandIn(config: ToolConfig, model: ConnectorModel, operation: Operation): Tool {
+  if (operation.agenticProtocol !== 'mcp-streamable-1.0')
+    throw new ToolConfigError(
+      'UnsupportedAgenticProtocol',
+      `Operation "${operation.operationId}" speaks ${operation.agenticProtocol}; Behalf supports mcp-streamable-1.0.`,
+    );
+  return {
+    name: config.name,
+    title: config.title ?? `Connect to ${model.title}`,
+    description:
+      config.description ??
+      `Connects you to ${model.title} so its tools can be used; call it to get the sign-in link.`,
+    connectorId: config.connectorId,
+    operationId: operation.operationId,
+    identity: config.identity,
+    ...(config.connectionId !== undefined ? { connectionId: config.connectionId } : {}),
+    inputSchema: { type: 'object', properties: {} },
+    presetArguments: {},
+    requiresConfirmation: false,
+    isWrite: false,
+    resourceNoun: config.resourceNoun ?? model.title,
+    operation,
+    mcp: { config },
+  };
 }

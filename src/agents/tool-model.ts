@@ -28,6 +28,20 @@ export interface ToolConfig {
   readonly requireConfirmation?: boolean;
   /** What a 403 is about, for the plain permission message ("this mailbox"). */
   readonly resourceNoun?: string;
+  /**
+   * For an MCP connector (an operation marked `x-ms-agentic-protocol`): the server's tool this tool
+   * exposes. Absent, every tool the server lists to the person becomes a tool, as Copilot Studio does.
+   */
+  readonly mcpTool?: string;
+}
+
+/**
+ * A tool served by an external MCP server behind a connector. `tool` is the server's tool name; absent,
+ * this is the stand-in that becomes the server's tools once they are listed with the person's connection.
+ */
+export interface McpToolBinding {
+  readonly tool?: string;
+  readonly config: ToolConfig;
 }
 
 /** JSON Schema (2020-12 subset) as plain data. */
@@ -50,6 +64,8 @@ export interface Tool {
   readonly isWrite: boolean;
   readonly resourceNoun: string;
   readonly operation: Operation;
+  /** Present when the tool runs on an external MCP server (tools/call) rather than as an operation. */
+  readonly mcp?: McpToolBinding;
 }
 
 export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerConnectorCommand } from './commands/connector.ts';
+import { registerConnectorMcpCommand } from './commands/connector-mcp.ts';
 import { registerProtectCommand } from './commands/protect.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { registerLoginCommand } from './commands/login.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerLoginCommand(program);
   registerConnectorCommand(program);
+  registerConnectorMcpCommand(program);
   registerProtectCommand(program);
   registerTenantCommand(program);
   registerUserCommand(program);

@@ -21,6 +21,8 @@ export interface InvokeAdapterOptions {
   readonly behalfConnectionsAppId: () => string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Shared with the MCP connectors' runtime, so one person's token is exchanged once for both. */
+  readonly connectionsToken?: ConnectionsToken;
 }
 
 const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -36,12 +38,21 @@ function claimsOf(token: string): Record<string, unknown> {
   }
 }
 
-export function createInvokeAdapter(options: InvokeAdapterOptions): InvokeTool {
-  const { invokeOperation, tokens, clock } = options;
+/** An agent caller's token for Behalf Connections: the caller's own, or one exchanged on-behalf-of. */
+export type ConnectionsToken = (caller: Caller, assertion: string) => Promise<string>;
+
+/**
+ * The in-process OBO hop from an MCP token (audience: the agent's MCP URL) to a token for Behalf
+ * Connections, by the tenant's Behalf MCP app; a chat token already is one and is used as is.
+ */
+export function createConnectionsTokenExchange(
+  options: Pick<InvokeAdapterOptions, 'tokens' | 'resourceApps' | 'behalfConnectionsAppId' | 'clock'>,
+): ConnectionsToken {
+  const { tokens, clock } = options;
   // Exchanged tokens by a hash of the MCP token, until a minute before they expire.
   const exchanged = new Map<string, { token: string; until: number }>();
 
-  async function connectionsToken(caller: Caller, assertion: string): Promise<string> {
+  return async function connectionsToken(caller: Caller, assertion: string): Promise<string> {
     const connections = options.behalfConnectionsAppId();
     const aud = String(claimsOf(assertion)['aud'] ?? '');
     if (aud === connections || aud === `api://${connections}`) return assertion;
@@ -66,7 +77,12 @@ export function createInvokeAdapter(options: InvokeAdapterOptions): InvokeTool {
     if (exchanged.size > 5_000) exchanged.clear();
     exchanged.set(key, { token: body.access_token, until: clock.now() + Math.max(0, lifetime - 60) * 1000 });
     return body.access_token;
-  }
+  };
+}
+
+export function createInvokeAdapter(options: InvokeAdapterOptions): InvokeTool {
+  const { invokeOperation } = options;
+  const connectionsToken = options.connectionsToken ?? createConnectionsTokenExchange(options);
 
   return async (caller, invocation): Promise<ToolOutcome> => {
     const { tool } = invocation;

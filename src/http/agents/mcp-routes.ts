@@ -123,7 +123,7 @@ export function createMcpRoutes(options: McpRoutesOptions): RouteModule {
   }
 
   async function visibleTools(agent: AgentView, caller: Caller): Promise<Tool[]> {
-    const tools = await options.agents.tools(agent);
+    const tools = await options.agents.tools(agent, caller);
     if (!options.mayUse) return tools;
     const allowed = await Promise.all(tools.map((t) => options.mayUse!(caller, t)));
     return tools.filter((_, i) => allowed[i]);

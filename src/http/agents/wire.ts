@@ -19,7 +19,7 @@ import { createMcpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
 import type { McpResourceApps } from '../idp-mcp/mcp-resource-app.ts';
 import { mcpIdpRoutes } from '../idp-mcp/routes.ts';
 import type { RouteModule } from '../server.ts';
-import { createInvokeAdapter } from './invoke-adapter.ts';
+import { createConnectionsTokenExchange, createInvokeAdapter } from './invoke-adapter.ts';
 import { createMcpBearerVerifier } from './mcp-bearer.ts';
 import { createMcpRoutes, resourceUrl } from './mcp-routes.ts';
 import { createChatRuntime } from '../../agents/chat-runtime.ts';
@@ -32,6 +32,8 @@ import { createAgentRoutes } from './agent-routes.ts';
 import { makerAuthorizer, personFromToken, userAuthenticator } from './callers.ts';
 import { createChatPage } from './chat-page.ts';
 import { createGatewayAppSecret } from '../../connections/gateway-app-secret.ts';
+import type { ConnectionServices } from '../../connections/services.ts';
+import { createMcpConnectors } from './mcp-connectors-wire.ts';
 
 /**
  * Agents in one call for main.ts: the agent store, run history, the tool runner over the gateway, the
@@ -65,6 +67,14 @@ export interface AgentsFeatureOptions {
   readonly api?: { readonly verifyMaker: VerifyBearer; readonly userVerifier: CallerVerifier };
   /** The /chat page's client (Behalf Chat, as `behalf up --demo` registers it). */
   readonly chatAppId?: string;
+  /**
+   * External MCP servers as connectors (registration API, their tools listed and called with each
+   * person's connection): the connector registry and the connection services they run on.
+   */
+  readonly mcpConnectors?: {
+    readonly registry: ConnectorRegistry;
+    readonly services: ConnectionServices;
+  };
 }
 
 export const BEHALF_CHAT_APP_ID = 'be4a1f00-c4a7-4a00-8000-000000000003';
@@ -87,7 +97,6 @@ const noGateway: InvokeTool = async () => ({
 
 export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeature {
   const { store, clock, random, logger, publicUrl } = options;
-  const agents = createAgentRepository({ store, clock, loadConnector: options.loadConnector });
   const history = createRunHistory({ store, clock, random });
   const resourceApps = createMcpResourceApps({
     directory: options.directory,
@@ -95,7 +104,13 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
     envelope: options.envelope,
     behalfConnectionsAppId: options.behalfConnectionsAppId,
   });
-  const invoke = options.invokeOperation
+  const connectionsToken = createConnectionsTokenExchange({
+    tokens: options.tokens,
+    resourceApps,
+    behalfConnectionsAppId: options.behalfConnectionsAppId,
+    clock,
+  });
+  const gatewayInvoke = options.invokeOperation
     ? createInvokeAdapter({
         invokeOperation: options.invokeOperation,
         tokens: options.tokens,
@@ -103,8 +118,29 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
         behalfConnectionsAppId: options.behalfConnectionsAppId,
         clock,
         logger,
+        connectionsToken,
       })
     : noGateway;
+  const mcp = options.mcpConnectors
+    ? createMcpConnectors({
+        ...options.mcpConnectors,
+        connectionsToken,
+        fallback: gatewayInvoke,
+        caCertificatePem: options.caCertificatePem,
+        publicUrl,
+        clock,
+        random,
+        logger,
+        ...(options.api ? { verifyMaker: options.api.verifyMaker } : {}),
+      })
+    : undefined;
+  const invoke = mcp?.invoke ?? gatewayInvoke;
+  const agents = createAgentRepository({
+    store,
+    clock,
+    loadConnector: options.loadConnector,
+    ...(mcp ? { expandMcpTool: mcp.expandMcpTool } : {}),
+  });
   const runTool = createToolRunner({ invoke, history, clock });
   const chat = createChatRuntime({ store, agents, runTool, llm: options.llm ?? noLlm, clock, random });
 
@@ -150,6 +186,7 @@ export function createAgentsFeature(options: AgentsFeatureOptions): AgentsFeatur
       },
     }),
   ];
+  if (mcp) routes.push(...mcp.routes);
   if (options.api) {
     const isAdministrator = options.isAdministrator ?? (async () => false);
     routes.push(
