@@ -211,6 +211,11 @@ test('the SDK uses its document URL as client_id: Alice signs in, consents to "T
     consentHeading.includes(`Test MCP host (127.0.0.1:${docs.port})`),
     `consent page shows the host: ${consentHeading.slice(0, 300)}`,
   );
+  // Nobody vouched for a self-registered client: the tenant's domain is not shown as its publisher.
+  assert.ok(
+    consentHeading.includes('Unverified publisher') && !consentHeading.includes('Publisher:'),
+    consentHeading.slice(0, 300),
+  );
   const code = back.searchParams.get('code');
   assert.ok(code, `a code came back (${back.searchParams.get('error_description') ?? ''})`);
   assert.equal(back.searchParams.get('state'), url.searchParams.get('state'));

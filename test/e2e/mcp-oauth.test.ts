@@ -33,6 +33,8 @@ let dataDir: string;
 let browser: Browser;
 let dispatcher: Agent;
 let mcpUrl: string;
+/** The text of the last consent page `authorize` accepted. */
+let lastConsentPage = '';
 
 const REDIRECT = 'http://localhost:53682/callback';
 const dir = new URL('../../examples/connectors/contoso-mail/', import.meta.url);
@@ -122,7 +124,10 @@ async function authorize(user: string): Promise<InMemoryOAuthProvider> {
   const back = await captureRedirect(page, REDIRECT, async () => {
     await page.goto(url.toString());
     await signIn(page, `${user}@${demo.users[0]!.username.split('@')[1]}`, password(user));
-    if (await page.getByRole('button', { name: 'Accept' }).count()) await acceptConsent(page);
+    if (await page.getByRole('button', { name: 'Accept' }).count()) {
+      lastConsentPage = await page.locator('body').innerText();
+      await acceptConsent(page);
+    }
   });
   await context.close();
   const code = back.searchParams.get('code');
@@ -154,6 +159,9 @@ test('the SDK discovers, registers, signs Alice in with PKCE and resource, and g
   assert.ok(info.client_id);
   assert.equal(info.client_secret, undefined);
   assert.ok(alice.tokens()?.refresh_token, 'offline_access: the host can renew silently');
+  // A client that registered itself is shown as unverified, not as published by the tenant.
+  assert.match(lastConsentPage, /Unverified publisher/);
+  assert.doesNotMatch(lastConsentPage, /Publisher:/);
 });
 
 test('tools/list shows the agent tool with its maker-given name, description and schema', async () => {

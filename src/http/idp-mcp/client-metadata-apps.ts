@@ -4,6 +4,7 @@ import type { Directory } from '../../directory/directory.ts';
 import { DirectoryError } from '../../directory/errors.ts';
 import { ClientMetadataError } from '../../idp/endpoints/client-metadata-document.ts';
 import type { ClientMetadata } from '../../idp/endpoints/client-metadata-document.ts';
+import { CLIENT_METADATA_APP_TAG } from '../../idp/self-registered-apps.ts';
 import type { RecordStore } from '../../storage/record-store.ts';
 
 /**
@@ -21,7 +22,7 @@ export interface ClientMetadataApps {
 }
 
 const KIND = 'mcp-client-metadata-app';
-export const CLIENT_METADATA_APP_TAG = 'clientIdMetadataDocument';
+export { CLIENT_METADATA_APP_TAG };
 
 interface Stored {
   readonly clientId: string;

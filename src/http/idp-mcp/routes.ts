@@ -17,6 +17,7 @@ import type { RouteModule } from '../server.ts';
 import { createClientMetadataApps } from './client-metadata-apps.ts';
 import type { McpResourceApps } from './mcp-resource-app.ts';
 import { createRateLimiter } from './rate-limit.ts';
+import { DYNAMIC_REGISTRATION_APP_TAG } from '../../idp/self-registered-apps.ts';
 
 /**
  * The authorization server as MCP clients meet it (MCP authorization 2025-11-25): RFC 8414 metadata,
@@ -227,6 +228,7 @@ export function mcpIdpRoutes(options: McpIdpRoutesOptions): RouteModule {
         const client = await directory.createApplication(tenant.id, {
           displayName: registration.clientName,
           description: 'Registered by an MCP client (RFC 7591 dynamic client registration).',
+          tags: [DYNAMIC_REGISTRATION_APP_TAG],
           signInAudience: 'AzureADMyOrg',
           isFallbackPublicClient: true,
           publicClient: { redirectUris: [...registration.redirectUris] },

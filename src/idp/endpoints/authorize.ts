@@ -17,6 +17,7 @@ import { matchRedirectUri, parseAuthorizeRequest } from './authorize-request.ts'
 import { deliver, deliverError } from './authorize-response.ts';
 import { adminConsentStep } from './admin-consent.ts';
 import { approveDevice } from './device-verification.ts';
+import { isSelfRegistered } from '../self-registered-apps.ts';
 import type { InteractiveResponse } from './authorize-response.ts';
 
 /**
@@ -286,7 +287,8 @@ export function consentView(
 ) {
   return {
     clientName: app.displayName,
-    publisher: app.publisherDomain,
+    // A self-registered client's publisherDomain is merely this tenant's: it vouches for nothing.
+    publisher: isSelfRegistered(app) ? null : app.publisherDomain,
     userName,
     offerOrganization: isAdmin,
     permissions: access.flatMap((a) => [
