@@ -220,12 +220,15 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
 
   const makeStore = (direct: boolean): RecordStore => {
     const call = <R>(task: () => R): Promise<R> => (direct ? Promise.resolve().then(task) : enqueue(task));
+    // Writes take the write lock before they read (BEGIN IMMEDIATE; a savepoint inside a transaction):
+    // a deferred one that read first fails at once with SQLITE_BUSY, busy timeout or not, when another
+    // process committed in between (https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions).
     const self: RecordStore = {
       get: (kind, id) => call(() => ops.get(kind, id)),
-      insert: <T>(record: NewRecord<T>) => call(() => ops.insert(record) as StoredRecord<T>),
+      insert: <T>(record: NewRecord<T>) => call(() => ops.insert.immediate(record) as StoredRecord<T>),
       update: <T>(kind: string, id: string, version: number, data: T, keys?: RecordKeys) =>
-        call(() => ops.update(kind, id, version, data, keys) as StoredRecord<T> | undefined),
-      delete: (kind, id, version) => call(() => ops.delete(kind, id, version)),
+        call(() => ops.update.immediate(kind, id, version, data, keys) as StoredRecord<T> | undefined),
+      delete: (kind, id, version) => call(() => ops.delete.immediate(kind, id, version)),
       findByUniqueKey: <T>(kind: string, key: string) =>
         call(() => {
           const owner = sql.uniqueOwner.get(kind, key);
@@ -249,7 +252,7 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
           }
         });
       },
-      purgeExpired: () => call(() => ops.purge()),
+      purgeExpired: () => call(() => ops.purge.immediate()),
       close: () => enqueue(() => void db.close()),
     };
     return self;
