@@ -1,6 +1,11 @@
 // bench/tokens.ts's server process: one Behalf with the token e2e fixture, plus the raw-signing
-// baselines measured here, in the same process on the same (pinned) core as the token service.
+// baselines measured here, in the same process on the same (pinned) core as the token service, and an
+// "HTTPS floor": a bare Fastify route on Behalf's TLS certificate that parses the form the same way and
+// answers with a raw node:crypto-signed token — what any token service over HTTPS keep-alive pays here.
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify from 'fastify';
 import { SignJWT } from 'jose';
 import { startTokenFixture } from '../../test/support/token-fixture.ts';
 import { cpuMsSince, phaseProfiler, serveParent } from './child.ts';
@@ -38,12 +43,44 @@ function rawJoseToken(): Promise<string> {
     .sign(privateKey);
 }
 
+const floor = Fastify({
+  https: {
+    key: readFileSync(join(f.behalf.config.dataDir, 'tls', 'server.key')),
+    cert: readFileSync(join(f.behalf.config.dataDir, 'tls', 'server.pem')),
+  },
+  logger: false,
+  keepAliveTimeout: 65_000,
+});
+floor.addContentTypeParser(
+  'application/x-www-form-urlencoded',
+  { parseAs: 'string' },
+  (_request, body, done) => {
+    const form: Record<string, string> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) if (!(key in form)) form[key] = value;
+    done(null, form);
+  },
+);
+const TOKEN_HEADERS = { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', expires: '-1' };
+floor.post('/floor/oauth2/v2.0/token', async (request, reply) => {
+  if (typeof (request.body as Record<string, string>)['client_id'] !== 'string') throw new Error('no form');
+  return reply
+    .headers({ ...TOKEN_HEADERS, 'x-ms-request-id': randomUUID() })
+    .send({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: rawNodeToken() });
+});
+const floorPort = await new Promise<number>((resolve, reject) =>
+  floor.listen({ port: 0, host: '127.0.0.1' }, (error) => {
+    if (error) reject(error);
+    else resolve((floor.server.address() as { port: number }).port);
+  }),
+);
+
 let phase: { cpu: NodeJS.CpuUsage; started: number } | undefined;
 const profiler = phaseProfiler();
 
 serveParent(
   {
     url: f.url,
+    floorUrl: `https://localhost:${floorPort}`,
     caPem: f.caPem,
     tenantId: f.tenantId,
     client: { appId: f.client.app.appId, secret: f.client.secret },
@@ -101,5 +138,8 @@ serveParent(
       return result;
     },
   },
-  () => f.close(),
+  async () => {
+    await floor.close();
+    await f.close();
+  },
 );
