@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RegistrationPorts } from '../../agents/mcp-connectors/register.ts';
 import { registerMcpServer } from '../../agents/mcp-connectors/register.ts';
+import { CONNECTORS_PATH } from '../connectors/routes.ts';
 import type { VerifyBearer } from '../graph/caller.ts';
 import { bearerToken, requireAccess } from '../graph/caller.ts';
 import { graphError } from '../graph/errors.ts';
@@ -11,8 +12,7 @@ import type { RouteModule } from '../server.ts';
  * (`behalf connector add-mcp`), beside the connector management API and with its bearer and
  * permissions: creating a connector writes an app definition (Application.ReadWrite.All).
  */
-export const MCP_CONNECTORS_PATH = '/v1.0/behalf/connectors/mcp';
-export const CONNECTOR_PATH = '/v1.0/behalf/connectors';
+export const MCP_CONNECTORS_PATH = `${CONNECTORS_PATH}/mcp`;
 
 export interface McpConnectorRoutesOptions {
   readonly verifyBearer: VerifyBearer;
@@ -37,7 +37,7 @@ export function createMcpConnectorRoutes(options: McpConnectorRoutesOptions): Ro
       >;
       return reply
         .code(201)
-        .header('location', `${CONNECTOR_PATH}/${encodeURIComponent(result.connectorId)}`)
+        .header('location', `${CONNECTORS_PATH}/${encodeURIComponent(result.connectorId)}`)
         .send({ ...connector, mcp: result });
     });
   };
