@@ -149,9 +149,16 @@ function cpuPressureUs(): number | undefined {
   }
 }
 
+/** A latency (ms) and the one-second window of the run its request was sent in. */
+type Sample = readonly [latency: number, window: number];
+
 interface Run {
   readonly direct: number[];
   readonly proxied: number[];
+  /** Per path, with the window each request was sent in. */
+  readonly samples: readonly [Sample[], Sample[]];
+  /** Per one-second window: milliseconds the proxy spent runnable but waiting for a core. */
+  readonly windowWaits: number[];
   /** How late the load generator sent its requests (ms): its own core's contention. */
   readonly late: number[];
   readonly proxyCpuMs: number;
@@ -168,13 +175,20 @@ interface Run {
  */
 async function pairedOpenLoop(proxiedUrl: string, ms: number, measure: boolean): Promise<Run> {
   const clients = [new Pool(upstreamUrl, { connections: 16 }), new Pool(proxiedUrl, { connections: 16 })];
-  const latencies: [number[], number[]] = [[], []];
+  const samples: [Sample[], Sample[]] = [[], []];
   const late: number[] = [];
   const total = Math.round((RATE * ms) / 1000) * 2;
   const period = 1000 / (RATE * 2);
   if (measure) await proxyProcess.call('start');
   const pressureBefore = cpuPressureUs();
   const started = performance.now();
+  // The proxy's run-queue wait, read every second: which windows the machine's load reached it in.
+  const waits: Promise<number>[] = [];
+  const sampler = measure
+    ? setInterval(() => {
+        waits.push(proxyProcess.call<{ runQueueMs: number }>('sample').then((r) => r.runQueueMs));
+      }, 1000)
+    : undefined;
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const due = started + i * period;
@@ -191,12 +205,14 @@ async function pairedOpenLoop(proxiedUrl: string, ms: number, measure: boolean):
       }).then(async (response) => {
         await response.body.text();
         if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
-        latencies[side]!.push(performance.now() - t);
+        samples[side]!.push([performance.now() - t, Math.floor((t - started) / 1000)]);
       }),
     );
   }
   await Promise.all(inFlight);
+  clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
+  const cumulative = await Promise.all(waits);
   const pressureAfter = cpuPressureUs();
   const { cpuMs, runQueueMs } = measure
     ? await proxyProcess.call<{ cpuMs: number; runQueueMs: number }>('stop')
@@ -204,8 +220,10 @@ async function pairedOpenLoop(proxiedUrl: string, ms: number, measure: boolean):
   await Promise.all(clients.map((c) => c.close()));
   const sort = (list: number[]) => list.sort((a, b) => a - b);
   return {
-    direct: sort(latencies[0]),
-    proxied: sort(latencies[1]),
+    direct: sort(samples[0].map(([latency]) => latency)),
+    proxied: sort(samples[1].map(([latency]) => latency)),
+    samples,
+    windowWaits: cumulative.map((total, i) => total - (cumulative[i - 1] ?? 0)),
     late: sort(late),
     proxyCpuMs: cpuMs,
     proxyRunQueueMs: runQueueMs,
@@ -252,6 +270,21 @@ for (const [label, cacheSeconds] of [
       `used ${((run.proxyCpuMs / run.proxied.length) * 1000).toFixed(0)} µs CPU/request; ` +
       `load generator late p99 ${ms(at(run.late, 99))} ms`,
   );
+  // The same comparison over the quietest third of the seconds (those in which the proxy waited
+  // least for its core): what the proxy itself adds, apart from what the machine's load adds.
+  const byWait = run.windowWaits.map((wait, window) => ({ wait, window })).sort((a, b) => a.wait - b.wait);
+  const quietest = byWait.slice(0, Math.max(1, Math.floor(byWait.length / 3)));
+  const quiet = new Set(quietest.map((w) => w.window));
+  const pick = (list: Sample[]) =>
+    list.flatMap(([latency, window]) => (quiet.has(window) ? [latency] : [])).sort((a, b) => a - b);
+  const [quietDirect, quietProxied] = [pick(run.samples[0]), pick(run.samples[1])];
+  if (quietDirect.length > 0 && quietProxied.length > 0)
+    console.log(
+      `  quietest ${quiet.size} of ${byWait.length} seconds (proxy waited ${quietest[0]!.wait.toFixed(1)}-` +
+        `${quietest[quietest.length - 1]!.wait.toFixed(1)} ms/s for its core; ${quietProxied.length} requests per path): ` +
+        `added p50 ${ms(at(quietProxied, 50) - at(quietDirect, 50))} ms, p99 ${ms(at(quietProxied, 99) - at(quietDirect, 99))} ms, ` +
+        `p99.9 ${ms(at(quietProxied, 99.9) - at(quietDirect, 99.9))} ms`,
+    );
 }
 
 await proxyProcess.close();

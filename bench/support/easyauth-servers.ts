@@ -28,6 +28,10 @@ const cpuHandlers = {
     waitedAt = runQueueNs();
     return {};
   },
+  /** The run-queue wait since `start`, for the parent's per-second windows. */
+  sample() {
+    return { runQueueMs: (runQueueNs() - waitedAt) / 1e6 };
+  },
   async stop() {
     if (!phase) throw new Error('stop without start');
     const cpuMs = cpuMsSince(phase);
