@@ -131,6 +131,46 @@ describe('batched writes', () => {
     assert.equal((await stored(store)).length, 11);
   });
 
+  it('a transaction takes entries for at most sliceMs, then the event loop gets a turn', async () => {
+    const order: string[] = [];
+    const store = recordingStore(createMemoryStore(), order);
+    const perTransaction: number[] = [];
+    let turns = 0;
+    const slow: RecordStore = {
+      ...store,
+      transaction: (work) =>
+        store.transaction(async (tx) => {
+          perTransaction.push(0);
+          return work({
+            ...tx,
+            insert: (record) => {
+              const until = performance.now() + 0.6; // a synchronous write, as SQLite's
+              while (performance.now() < until);
+              perTransaction[perTransaction.length - 1]!++;
+              return tx.insert(record);
+            },
+          });
+        }),
+    };
+    const audit = createAuditLog({
+      store: slow,
+      clock: systemClock,
+      random: cryptoRandom,
+      batching: { flushMs: 60_000, maxBatch: 100, sliceMs: 1 },
+    });
+    for (let i = 0; i < 6; i++) await audit.record({ ...base, correlationId: `s${i}` });
+    const ticking = setInterval(() => turns++, 0);
+    await audit.flush();
+    clearInterval(ticking);
+    assert.deepEqual(order, ['s0', 's1', 's2', 's3', 's4', 's5']);
+    assert.ok(
+      perTransaction.every((n) => n <= 2),
+      `at most 2 entries of 0.6 ms per 1 ms slice: ${perTransaction.join(',')}`,
+    );
+    assert.ok(perTransaction.length >= 3);
+    assert.ok(turns >= 1, 'timers ran between the transactions');
+  });
+
   it('bounded memory: with the store stalled, the entry beyond maxPending waits for the write', async () => {
     const store = createMemoryStore();
     let release: () => void = () => undefined;

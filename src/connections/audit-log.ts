@@ -68,8 +68,13 @@ export interface AuditLog {
 export interface AuditBatching {
   /** How long an entry may wait in memory before its batch is written (default 100 ms). */
   readonly flushMs?: number;
-  /** Entries per store transaction (default 32); a full batch is written at once. */
+  /** Entries per store transaction at most (default 64); this many waiting are written at once. */
   readonly maxBatch?: number;
+  /**
+   * A transaction stops taking entries after this much time (default 0.5 ms): with SQLite the write
+   * holds the event loop, so this bounds what a flush adds to the latency of a call it delays.
+   */
+  readonly sliceMs?: number;
   /** Entries waiting at most (default 10,000): beyond it `record` waits for the write (memory bound). */
   readonly maxPending?: number;
 }
@@ -109,7 +114,8 @@ export function createAuditLog(deps: {
   const retentionMs = (deps.retentionDays ?? 90) * 86_400_000;
   const batching = deps.batching === false ? undefined : deps.batching;
   const flushMs = batching?.flushMs ?? 100;
-  const maxBatch = Math.max(1, batching?.maxBatch ?? 32);
+  const maxBatch = Math.max(1, batching?.maxBatch ?? 64);
+  const sliceMs = batching?.sliceMs ?? 0.5;
   const maxPending = Math.max(1, batching?.maxPending ?? 10_000);
   let direct = deps.batching === false;
 
@@ -129,21 +135,39 @@ export function createAuditLog(deps: {
   // One write at a time, in order: each flush runs after the previous one settled.
   let writing: Promise<void> = Promise.resolve();
 
+  // True while a write loop runs: it goes on until the queue is empty, so it takes new entries too.
+  let draining = false;
   const writeQueued = async (): Promise<void> => {
+    draining = true;
+    try {
+      await drain();
+    } finally {
+      draining = false;
+    }
+  };
+  const drain = async (): Promise<void> => {
     for (let first = true; pending.length > 0; first = false) {
-      // SQLite writes synchronously on this thread: small transactions with a turn of the event loop
-      // between them keep a flush from holding up the requests being served meanwhile.
+      // SQLite writes synchronously on this thread: transactions of at most `sliceMs` of work, with a
+      // turn of the event loop between them, keep a flush from holding up the requests meanwhile.
       if (!first) await yieldToIo();
-      const batch = pending.splice(0, maxBatch);
+      const batch = pending.slice(0, maxBatch);
+      let written = 0;
       try {
         await store.transaction(async (tx) => {
-          for (const entry of batch) await tx.insert(recordOf(entry));
+          written = 0;
+          const started = performance.now();
+          for (const entry of batch) {
+            await tx.insert(recordOf(entry));
+            written++;
+            if (performance.now() - started >= sliceMs) break;
+          }
         });
       } catch (error) {
-        pending.unshift(...batch);
+        // Nothing of the batch was committed: it stays at the head of the queue, in order.
         deps.onWriteError?.(error, batch.length);
         throw error;
       }
+      pending.splice(0, written);
     }
   };
 
@@ -182,8 +206,9 @@ export function createAuditLog(deps: {
       // Bounded memory: a full queue is written (and awaited) before this entry joins it.
       while (pending.length >= maxPending) await flush();
       pending.push(entry);
-      if (pending.length >= maxBatch) void flush().catch(() => undefined);
-      else arm();
+      if (pending.length >= maxBatch) {
+        if (!draining) void flush().catch(() => undefined);
+      } else arm();
       return entry;
     },
 
