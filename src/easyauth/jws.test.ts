@@ -41,7 +41,9 @@ const other = rsaKey('main'); // same kid, not published
 const small = rsaKey('small', 1024);
 const pinned = rsaKey('pinned', 2048, { alg: 'RS384' });
 const ec = ecKey('ec');
-const published = [main, small, pinned, ec];
+const leaked = rsaKey('leaked');
+const leakedJwk = { ...leaked.privateKey.export({ format: 'jwk' }), kid: 'leaked', use: 'sig' };
+const published = [main, small, pinned, ec, { ...leaked, jwk: leakedJwk }];
 
 const claims = (extra: Record<string, unknown> = {}) => ({
   iss: ISSUER,
@@ -128,6 +130,7 @@ const TABLE: [string, string, boolean, string[]?][] = [
   ['crit b64 false', jws(rs({ crit: ['b64'], b64: false }), claims()), false],
   ['crit unknown extension', jws(rs({ crit: ['exp'], exp: 1 }), claims()), false],
   ['RSA key of 1024 bits', jws(rs({ kid: 'small' }), claims(), { key: small }), false],
+  ['JWKS entry is a private key', jws(rs({ kid: 'leaked' }), claims(), { key: leaked }), false],
   ['JWK pinned to RS384, token RS256', jws(rs({ kid: 'pinned' }), claims(), { key: pinned }), false],
   ['other audience', jws(rs(), claims({ aud: randomUUID() })), false],
   ['audience in an array', jws(rs(), claims({ aud: ['x', API] })), true],

@@ -117,6 +117,8 @@ export interface PublicKey {
 }
 
 export function importPublicJwk(jwk: Record<string, unknown>): PublicKey | undefined {
+  // A private key published by mistake is refused, not quietly reduced to its public half.
+  if (jwk['d'] !== undefined) return undefined;
   try {
     const key = createPublicKey({ key: jwk as JsonWebKeyInput['key'], format: 'jwk' });
     return { key, alg: typeof jwk['alg'] === 'string' ? jwk['alg'] : undefined };
