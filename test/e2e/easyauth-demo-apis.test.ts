@@ -143,14 +143,24 @@ describe('demo APIs', () => {
       )) {
         const get = ops['get'];
         if (!get || path.includes('{messageId}')) continue;
+        // An app-only operation (GetMailboxEmails) reads Alice's mailbox with the connector app's role.
+        const appOnly = path.startsWith('/v1.0/users/');
+        const callToken = appOnly
+          ? await issuer.accessToken({
+              aud: api.appId,
+              appOnly: { appId: connector.appId, oid: randomUUID() },
+              roles: ['Mail.Read.All'],
+            })
+          : token;
         let url = path;
         const query = new URLSearchParams();
         for (const p of get.parameters) {
-          if (p.in === 'path') url = url.replace(`{${p.name}}`, String(p.default));
+          if (p.in === 'path')
+            url = url.replace(`{${p.name}}`, encodeURIComponent(String(p.default ?? alice.upn)));
           if (p.in === 'query' && p.default !== undefined) query.set(p.name, String(p.default));
         }
         const response = await fetch(`${base}${url}?${query.toString()}`, {
-          headers: { authorization: `Bearer ${token}` },
+          headers: { authorization: `Bearer ${callToken}` },
         });
         assert.equal(response.status, 200, `${path}: ${await response.text()}`);
       }
