@@ -144,4 +144,53 @@ describe('connector management API over HTTPS', () => {
       rmSync(dest, { recursive: true, force: true });
     }
   });
+
+  it('a reader (Application.Read.All) can list and read connectors but never replace or delete one', async () => {
+    const created = await api('POST', '/behalf/connectors', upload('Microsoft 365 Lighthouse'));
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id as string;
+    const reader = await readerToken();
+    const asReader = await env.graphAs(reader);
+    assert.equal((await asReader('GET', `/behalf/connectors/${id}`)).status, 200);
+    // Replacing the package could point the connector at another host, with people's tokens.
+    const replaced = await asReader('PUT', `/behalf/connectors/${id}`, upload('3E Events'));
+    assert.equal(replaced.status, 403, replaced.text);
+    assert.equal(replaced.body.error.code, 'Authorization_RequestDenied');
+    assert.equal((await asReader('DELETE', `/behalf/connectors/${id}`)).status, 403);
+    assert.equal((await asReader('POST', '/behalf/connectors', upload('3E Events'))).status, 403);
+    const unchanged = await api('GET', `/behalf/connectors/${id}`);
+    assert.equal(unchanged.body.displayName, 'Microsoft 365 Lighthouse');
+  });
 });
+
+/** An app-only Graph token holding only Application.Read.All (granted by the administrator). */
+async function readerToken(): Promise<string> {
+  const { directory } = env.behalf;
+  const tenantId = env.credential.tenantId;
+  const app = await directory.createApplication(tenantId, { displayName: 'Connector reader' });
+  const { secretText } = await directory.addPassword(tenantId, app.id, { displayName: 'test' });
+  const sp = await directory.createServicePrincipal(tenantId, { appId: app.appId });
+  const graph = (await directory.getServicePrincipalByAppId(
+    tenantId,
+    '00000003-0000-0000-c000-000000000000',
+  ))!;
+  const role = graph.appRoles.find((r) => r.value === 'Application.Read.All')!;
+  await directory.createAssignment(tenantId, {
+    principalId: sp.id,
+    resourceId: graph.id,
+    appRoleId: role.id,
+  });
+  const response = await fetch(`${env.behalf.url}/${tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: app.appId,
+      client_secret: secretText!,
+      scope: 'https://graph.microsoft.com/.default',
+    }),
+    dispatcher: env.dispatcher,
+  } as unknown as RequestInit);
+  const body = (await response.json()) as { access_token?: string };
+  assert.ok(body.access_token, JSON.stringify(body));
+  return body.access_token;
+}

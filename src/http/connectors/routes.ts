@@ -106,7 +106,7 @@ export function connectorRoutes(options: ConnectorRoutesOptions): RouteModule {
         `${CONNECTORS_PATH}/:id`,
         { bodyLimit: BODY_LIMIT },
         async (request) => {
-          const caller = await authorize(request, 'applications.read');
+          const caller = await authorize(request, 'applications.write');
           const { files, secret } = parseUpload(request.body);
           const result = await registry.update(caller.tenantId, request.params.id, files, secret);
           return { ...result.connector, diagnostics: result.diagnostics };
