@@ -212,6 +212,7 @@ export function createConsentFlow(options: ConsentFlowOptions): ConsentFlow {
       url.searchParams.set('state', state);
       url.searchParams.set('code_challenge', createHash('sha256').update(codeVerifier).digest('base64url'));
       url.searchParams.set('code_challenge_method', 'S256');
+      if (endpoints.resource && !behalf) url.searchParams.set('resource', endpoints.resource);
       url.searchParams.set('prompt', 'consent');
       return url.toString();
     },

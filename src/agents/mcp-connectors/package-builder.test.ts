@@ -72,6 +72,8 @@ describe('the connector package of an MCP server', () => {
     assert.equal(definition.securityDefinitions['oauth2_auth']?.['tokenUrl'], 'https://as.example/token');
     assert.equal(settings.identityProvider, 'oauth2');
     assert.equal(settings.customParameters['tokenUrl'], 'https://as.example/token');
+    // RFC 8707: the sign-in and every token request name the MCP server (MCP authorization 2025-11-25).
+    assert.equal(settings.customParameters['resourceUri'], url.href);
     assert.equal(settings.clientId, 'client-1');
   });
 });

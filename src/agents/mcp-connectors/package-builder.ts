@@ -73,7 +73,8 @@ function securityDefinitions(auth: McpConnectorAuth): Record<string, unknown> {
   }
 }
 
-function connectionParameters(auth: McpConnectorAuth): Record<string, unknown> {
+/** `server`: the MCP server's URL, the RFC 8707 resource an oauth2 sign-in names (MCP authorization). */
+function connectionParameters(auth: McpConnectorAuth, server: URL): Record<string, unknown> {
   switch (auth.kind) {
     case 'none':
       return {};
@@ -133,6 +134,7 @@ function connectionParameters(auth: McpConnectorAuth): Record<string, unknown> {
               authorizationUrl: { value: auth.authorizationUrl },
               tokenUrl: { value: auth.tokenUrl },
               refreshUrl: { value: auth.refreshUrl },
+              resourceUri: { value: server.href },
             },
           },
           uiDefinition: {
@@ -183,7 +185,7 @@ export function mcpConnectorPackage(input: McpConnectorInput): PackageFiles {
   const properties = {
     properties: {
       capabilities: ['actions'],
-      connectionParameters: connectionParameters(auth),
+      connectionParameters: connectionParameters(auth, url),
       iconBrandColor: '#007ee5',
       publisher: 'Behalf',
       stackOwner: url.host,

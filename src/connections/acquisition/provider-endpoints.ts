@@ -13,6 +13,12 @@ export interface ProviderEndpoints {
   readonly scopes: readonly string[];
   /** Scope for client credentials (`{resource}/.default`), when the provider has a resource. */
   readonly appOnlyScope?: string;
+  /**
+   * RFC 8707 resource indicator, sent on the authorization request and on every token request: an
+   * `oauth2` connector's `resourceUri` custom parameter (an MCP server's URL: the MCP authorization
+   * specification requires it). Never for `aad`: Entra's v2 endpoints refuse `resource` (AADSTS901002).
+   */
+  readonly resource?: string;
   readonly onBehalfOf: boolean;
 }
 
@@ -68,11 +74,13 @@ const aad: Derive = (settings, tenantId) => {
 
 const oauth2: Derive = (settings) => {
   const tokenUrl = param(settings, 'tokenUrl') ?? '';
+  const resource = param(settings, 'resourceUri');
   return {
     authorizeUrl: param(settings, 'authorizationUrl') ?? '',
     tokenUrl,
     refreshUrl: param(settings, 'refreshUrl') ?? tokenUrl,
     scopes: settings.scopes,
+    ...(resource ? { resource } : {}),
     onBehalfOf: false,
   };
 };
