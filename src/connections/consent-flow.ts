@@ -161,7 +161,11 @@ export function createConsentFlow(options: ConsentFlowOptions): ConsentFlow {
         kind === 'interactive'
           ? `Sign in to ${title} once so Behalf can use it on your behalf.`
           : `Allow Behalf to use ${title} on your behalf (one-time consent).`;
-      return { consentUrl: `${base()}/consent/${encodeURIComponent(connector.id)}?ticket=${ticket}`, text };
+      return {
+        consentUrl: `${base()}/consent/${encodeURIComponent(connector.id)}?ticket=${ticket}`,
+        text,
+        connectorName: title,
+      };
     },
 
     async begin(connectorId, ticketText) {

@@ -8,6 +8,8 @@ import { WireError } from '../core/errors.ts';
 export interface ConsentCard {
   readonly consentUrl: string;
   readonly text: string;
+  /** The connector's title, for "Connect to …" (a card is about a connector, not about one tool). */
+  readonly connectorName: string;
 }
 
 export interface ConnectionErrorDetails {

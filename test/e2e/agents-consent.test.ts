@@ -30,7 +30,7 @@ after(async () => {
 
 interface Entry {
   text: string;
-  card?: { url: string; message: string };
+  card?: { url: string; message: string; connectorName: string };
   problem?: unknown;
 }
 
@@ -50,6 +50,8 @@ test('no usable connection: the chat shows the consent card and waits; cancel dr
   assert.ok(card, JSON.stringify(conversation.entries.at(-1)));
   assert.equal(conversation.pending?.reason, 'consent');
   assert.ok(card.url.startsWith(`${env.behalf.url}/consent/${env.connectorId}?ticket=`), card.url);
+  // The card is about the connector the person connects to, not about the tool that needed it.
+  assert.equal(card.connectorName, 'Contoso Mail');
   assert.doesNotMatch(JSON.stringify(conversation), /alice-0\d{3}/);
 
   const again = await env.call('GET', `/chat/api/conversations/${conversation.id}`, token);

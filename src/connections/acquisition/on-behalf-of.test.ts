@@ -54,6 +54,7 @@ const request: OboRequest = {
   consentCard: () => ({
     consentUrl: 'https://behalf.example/consent/mail',
     text: 'Allow Behalf to read your mail',
+    connectorName: 'Contoso Mail',
   }),
 };
 

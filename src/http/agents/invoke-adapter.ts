@@ -121,7 +121,7 @@ export function createInvokeAdapter(options: InvokeAdapterOptions): InvokeTool {
           kind: 'consent-required',
           card: {
             connectorId: tool.connectorId,
-            connectorName: tool.title,
+            connectorName: outcome.card.connectorName,
             url: outcome.card.consentUrl,
             message: outcome.card.text || outcome.message,
           },
