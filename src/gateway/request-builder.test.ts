@@ -50,6 +50,23 @@ it('builds path, query and header from arguments, with defaults and internal val
   assert.deepEqual(request.headers, { 'x-trace': 't1' });
 });
 
+it('x-ms-url-encoding: double encodes a path value twice; single (the default) once', () => {
+  const getFile: Operation = {
+    ...listMessages,
+    operationId: 'GetFile',
+    path: '/drives/{drive}/files/{path}',
+    parameters: [
+      p('drive', 'path', { required: true }),
+      p('path', 'path', { required: true, urlEncoding: 'double' }),
+    ],
+  };
+  const request = buildRequest(getFile, 'https://files.example', {
+    drive: 'a b',
+    path: 'docs/q1 report.pdf',
+  });
+  assert.equal(request.url, 'https://files.example/drives/a%20b/files/docs%252Fq1%2520report.pdf');
+});
+
 it('answers 400 naming the parameter for a missing, mistyped or unknown argument; internal values cannot be overridden', () => {
   const rejects = (args: Record<string, unknown>, parameter: string, pattern: RegExp) =>
     assert.throws(

@@ -81,9 +81,15 @@ export function buildRequest(operation: Operation, baseUrl: string, args: Argume
     if (parameter.in !== 'body' && check && !check(value))
       throw invalid(parameter, `has the wrong type (${Array.isArray(value) ? 'array' : typeof value})`);
     switch (parameter.in) {
-      case 'path':
-        path = path.split(`{${parameter.name}}`).join(encodeURIComponent(text(value)));
+      case 'path': {
+        // x-ms-url-encoding: double encodes twice (`a/b` → `a%252Fb`), for APIs that decode a path
+        // segment once before routing, so that a slash in the value survives as %2F.
+        const once = encodeURIComponent(text(value));
+        path = path
+          .split(`{${parameter.name}}`)
+          .join(parameter.urlEncoding === 'double' ? encodeURIComponent(once) : once);
         break;
+      }
       case 'query':
         query[parameter.name] = text(value);
         break;
