@@ -12,13 +12,15 @@
 // machine); wall-clock rates and how busy the core was are printed beside it. The generator keeps
 // enough requests in flight, with bodies encoded once, that Behalf is not left waiting for it (an idle
 // server pays a wake-up per request, which a loaded one does not). Phases are interleaved in rounds;
-// medians are reported with the rounds' range. Bounded: three rounds of about 15 s.
+// medians are reported with the rounds' range. Bounded: 6 s of warm-up, then three rounds of about
+// 15 s.
 import { Pool } from 'undici';
 import { median, pinSelf, startChild } from './support/child.ts';
 
 const ROUNDS = 3;
 const SIGN_MS = 1500;
 const LOAD_MS = 3000;
+const WARM_MS = 2000;
 const CONCURRENCY = Number(process.env['BENCH_TOKENS_CONCURRENCY'] ?? 16);
 
 interface Rate {
@@ -101,12 +103,10 @@ async function direct(form: Record<string, string>): Promise<Rate> {
   return { perSecond: (r.count / r.wallMs) * 1000, perCpuSecond: (r.count / r.cpuMs) * 1000 };
 }
 
-async function load(name: string, form: Record<string, string>, target = behalf): Promise<Rate> {
-  const body = new URLSearchParams(form).toString();
+/** Keeps CONCURRENCY requests in flight until `ms` have passed; returns how many completed. */
+async function drive(body: string, target: Target, ms: number): Promise<number> {
   let count = 0;
-  await server.call('start');
-  const started = performance.now();
-  const deadline = started + LOAD_MS;
+  const deadline = performance.now() + ms;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < deadline) {
@@ -115,15 +115,29 @@ async function load(name: string, form: Record<string, string>, target = behalf)
       }
     }),
   );
+  return count;
+}
+
+async function load(name: string, form: Record<string, string>, target = behalf): Promise<Rate> {
+  const body = new URLSearchParams(form).toString();
+  await server.call('start');
+  const started = performance.now();
+  const count = await drive(body, target, LOAD_MS);
   const wallMs = performance.now() - started;
   const { cpuMs } = await server.call<{ cpuMs: number }>('stop', { name });
   return { perSecond: (count / wallMs) * 1000, perCpuSecond: (count / cpuMs) * 1000 };
 }
 
-// Warm-up: JIT, TLS sessions, key and statement caches.
+// Warm-up, unmeasured: JIT tiers, TLS sessions, key and directory caches settle before the rounds.
 const clientCredentialsBody = new URLSearchParams(clientCredentials).toString();
-for (let i = 0; i < 30; i++)
-  await Promise.all([post(clientCredentials), post(onBehalfOf), send(floor, clientCredentialsBody)]);
+const onBehalfOfBody = new URLSearchParams(onBehalfOf).toString();
+for (let i = 0; i < 30; i++) await Promise.all([post(clientCredentials), post(onBehalfOf)]);
+for (const [body, target] of [
+  [clientCredentialsBody, floor],
+  [clientCredentialsBody, behalf],
+  [onBehalfOfBody, behalf],
+] as const)
+  await drive(body, target, WARM_MS);
 
 type Phase = 'node' | 'jose' | 'ccDirect' | 'oboDirect' | 'floor' | 'cc' | 'obo';
 const samples: Record<Phase, Rate[]> = {
