@@ -160,6 +160,12 @@ const CASES: Case[] = [
     send: () => f.post(v2(), { grant_type: 'magic', ...secretOf(f.client) }),
   },
   {
+    // The grant map is a plain object: an inherited member must not be taken for a grant (was a 500).
+    name: 'grant_type naming an Object.prototype member',
+    code: 70003,
+    send: () => f.post(v2(), { grant_type: 'toString', ...secretOf(f.client) }),
+  },
+  {
     name: 'missing client_id',
     code: 900144,
     send: () => f.post(v2(), { grant_type: 'client_credentials', scope: 'api://downstream/.default' }),

@@ -26,12 +26,13 @@ export interface TokenEndpointDeps extends GrantDeps {
  */
 export async function handleTokenRequest(deps: TokenEndpointDeps, request: TokenEndpointRequest) {
   const grantType = requireGrantType(request.form);
-  const grant = deps.grants[grantType];
+  // Own members only: `toString` or `__proto__` is not a grant type.
+  const grant = Object.hasOwn(deps.grants, grantType) ? deps.grants[grantType] : undefined;
   if (!grant) throw entraError(70003, { grantType });
   const tenant = await resolveTenant(deps, request, grant);
   const client = await authenticateClient(deps.clientAuth, tenant.id, credentialsOf(request), {
     grantType,
-    tokenEndpoints: () => acceptedAssertionAudiences(deps.baseUrl(), request.tenantSegment, tenant),
+    tokenEndpoints: acceptedAssertionAudiences.bind(undefined, deps.baseUrl(), request.tenantSegment, tenant),
   });
   const tokens = await grant.handle({ endpoint: request.endpoint, tenant, form: request.form, client }, deps);
   return tokenResponseBody(tokens, request.endpoint);
