@@ -117,7 +117,31 @@ export async function startMailApi(options: MailApiOptions): Promise<RunningApi>
     return (WELL_KNOWN_FOLDERS as readonly string[]).includes(lower) ? lower : undefined;
   };
 
+  const FOLDER_NAMES: Record<string, string> = {
+    inbox: 'Inbox',
+    sentitems: 'Sent Items',
+    drafts: 'Drafts',
+    deleteditems: 'Deleted Items',
+    archive: 'Archive',
+  };
+
   const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: /^\/v1\.0\/me\/mailFolders\/?$/,
+      requirement: { scopes: ['Mail.Read', 'Mail.ReadWrite'] },
+      handle: ({ principal }) => {
+        const mailbox = myMailbox(principal);
+        if (!mailbox) return denied();
+        const value = WELL_KNOWN_FOLDERS.map((id) => ({
+          id,
+          displayName: FOLDER_NAMES[id] ?? id,
+          totalItemCount: mailbox.filter((m) => m.parentFolderId === id).length,
+          unreadItemCount: mailbox.filter((m) => m.parentFolderId === id && !m.isRead).length,
+        }));
+        return { status: 200, body: { '@odata.context': '$metadata#/v1.0/me/mailFolders', value } };
+      },
+    },
     {
       method: 'GET',
       pattern: /^\/v1\.0\/me\/messages\/?$/,

@@ -56,6 +56,8 @@ export interface InvokeResult {
 
 export interface Gateway {
   invoke(caller: Caller, request: InvokeRequest): Promise<InvokeResult>;
+  /** The connector, once the caller may use it (403 `ConnectorNotShared` otherwise). */
+  connectorFor(caller: Caller, connectorId: string): Promise<LoadedConnector>;
   /** APIM's path style: finds the operation whose method and path template match. */
   operationFor(
     caller: Caller,
@@ -429,6 +431,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       }
     },
+
+    connectorFor: loadFor,
 
     async operationFor(caller, connectorId, method, path) {
       const connector = await loadFor(caller, connectorId);

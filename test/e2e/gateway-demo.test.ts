@@ -62,6 +62,31 @@ describe('gateway on the demo tenant (Contoso Mail, SSO by on-behalf-of)', () =>
     }
   });
 
+  it("dynamic values: Get emails' Folder choices come from ListMailFolders, run as Alice and audited", async () => {
+    const alice = await token('alice');
+    const path = `/apim/${connectorId}/default/GetEmails/$dynamicValues`;
+    const folders = await env.call('POST', path, alice, { parameter: 'folder' });
+    assert.equal(folders.status, 200, folders.text);
+    const choices = folders.body.value as { value: string; title: string }[];
+    assert.deepEqual(choices[0], { value: 'inbox', title: 'Inbox' });
+    assert.ok(
+      choices.some((c) => c.value === 'sentitems' && c.title === 'Sent Items'),
+      folders.text,
+    );
+
+    const none = await env.call('POST', path, alice, { parameter: '$top' });
+    assert.equal(none.status, 400, none.text);
+    assert.equal(none.body.error.code, 'NoDynamicValues');
+    const unknown = await env.call('POST', path, alice, { parameter: 'colour' });
+    assert.equal(unknown.status, 404, unknown.text);
+    const malformed = await env.call('POST', path, alice, { arguments: [] });
+    assert.equal(malformed.status, 400, malformed.text);
+
+    const audit = await env.call('GET', `/v1.0/behalf/audit?connector=${connectorId}`, alice);
+    const operations = (audit.body.value as { operationId: string }[]).map((e) => e.operationId);
+    assert.ok(operations.includes('ListMailFolders'), audit.text);
+  });
+
   it("Bob gets a 403 with a remediation when the connector is not shared with him, never Alice's mail", async () => {
     const alice = env.demo.users.find((u) => u.username.startsWith('alice@'))!;
     const admin = await token('admin');

@@ -5,7 +5,9 @@ import type { WorkloadIdentityIssuer } from '../../connections/acquisition/workl
 import { WORKLOAD_IDENTITY_PATH } from '../../connections/acquisition/workload-identity.ts';
 import type { CallerVerifier } from '../../connections/caller-verifier.ts';
 import type { ConsentFlow } from '../../connections/consent-flow.ts';
+import { ConnectionError } from '../../connections/errors.ts';
 import { BEHALF_REDIRECT_PATH } from '../../connections/consent-flow.ts';
+import { resolveDynamicValues } from '../../gateway/dynamic-values.ts';
 import type { Gateway } from '../../gateway/invoke.ts';
 import type { RouteModule } from '../server.ts';
 import { clientFaultMessage } from '../server.ts';
@@ -25,6 +27,11 @@ export interface GatewayRoutesOptions {
 }
 
 const AUTO = new Set(['default', '-', '_']);
+/** `$` keeps it apart from any real API path relayed in APIM's path style. */
+export const DYNAMIC_VALUES_SEGMENT = '$dynamicValues';
+
+const badRequest = (message: string) =>
+  new ConnectionError(400, 'BadRequest', message, { remediation: message });
 
 function envelopeErrors(logger: Logger) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -52,6 +59,29 @@ export function gatewayRoutes(options: GatewayRoutesOptions): RouteModule {
     app.register(async (scope) => {
       scope.setErrorHandler(envelopeErrors(options.logger));
       scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+      // A parameter's choices (x-ms-dynamic-values / -list), run through the same path as a call.
+      // Body: { parameter, arguments? }; `parameter` may be `body/{property}`.
+      scope.post<{ Params: { connectorId: string; connectionId: string; operationId: string } }>(
+        `/apim/:connectorId/:connectionId/:operationId/${DYNAMIC_VALUES_SEGMENT}`,
+        async (request) => {
+          const caller = await verifier.verify(request.headers.authorization);
+          const { connectorId, connectionId, operationId } = request.params;
+          const body = request.body as { parameter?: unknown; arguments?: unknown } | null | undefined;
+          if (typeof body !== 'object' || body === null || typeof body.parameter !== 'string')
+            throw badRequest('The body must be { "parameter": "<name>", "arguments": { … } }.');
+          const args = body.arguments ?? {};
+          if (typeof args !== 'object' || args === null || Array.isArray(args))
+            throw badRequest('"arguments" must be a JSON object.');
+          return resolveDynamicValues(gateway, caller, {
+            connectorId,
+            ...(AUTO.has(connectionId) ? {} : { connectionId }),
+            operationId: decodeURIComponent(operationId),
+            parameter: body.parameter,
+            arguments: args as Record<string, unknown>,
+          });
+        },
+      );
 
       scope.all<{ Params: { connectorId: string; connectionId: string; '*': string } }>(
         '/apim/:connectorId/:connectionId/*',
