@@ -42,8 +42,11 @@ it('caches a verified caller by its token: the same token is served from the cac
   assert.equal(bobCaller.objectId, bob.oid);
   assert.equal(first.objectId, alice.oid);
   // A token that differs from a cached one in its signature alone is verified, and refused.
-  const last = aliceToken.at(-1) === 'A' ? 'B' : 'A';
-  await assert.rejects(verifier.verify(`Bearer ${aliceToken.slice(0, -1)}${last}`), refused);
+  // The signature's first character carries six bits of it (the last one only two, the rest padding).
+  const at = aliceToken.lastIndexOf('.') + 1;
+  const flipped = aliceToken[at] === 'A' ? 'B' : 'A';
+  const tampered = `${aliceToken.slice(0, at)}${flipped}${aliceToken.slice(at + 1)}`;
+  await assert.rejects(verifier.verify(`Bearer ${tampered}`), refused);
   // Nor is a token for another audience accepted because the same user's token is cached.
   await assert.rejects(verifier.verify(`Bearer ${await idp.userToken(alice, 'api://other')}`), refused);
 });
