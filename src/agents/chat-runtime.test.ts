@@ -10,6 +10,7 @@ import {
   startScriptedOpenAiServer,
 } from '../../test/support/agents-openai-server.ts';
 import { createAgentRepository } from './agent-repository.ts';
+import type { AgentRepository } from './agent-repository.ts';
 import { createChatRuntime } from './chat-runtime.ts';
 import { createOpenAiCompatibleProvider } from './llm/openai-compatible.ts';
 import type { Caller, InvokeTool, ToolInvocation } from './ports.ts';
@@ -283,5 +284,45 @@ describe('chat runtime', () => {
       'bob-oid',
       'carol-oid',
     ]);
+  });
+
+  it('an MCP server\'s stand-in: after consent, "try again" names the server\'s tools that replaced it', async () => {
+    const dave: Caller = { tenantId: TENANT, userObjectId: 'dave-oid' };
+    // Like an MCP connector: one "Connect to …" stand-in until the person is connected, then its tools.
+    const expanding: AgentRepository = {
+      ...agents,
+      async tools(agent, caller) {
+        const [mail] = await agents.tools(agent, caller);
+        if (!caller || !connected.has(caller.userObjectId))
+          return [{ ...mail!, name: 'connect-mail', title: 'Connect to Contoso Mail' }];
+        return [mail!];
+      },
+    };
+    const runtime = createChatRuntime({
+      store,
+      agents: expanding,
+      runTool,
+      llm: createOpenAiCompatibleProvider({
+        baseUrl: llmServer.baseUrl,
+        apiKey: 'sk-test',
+        model: 'scripted',
+        timeoutMs: 5000,
+      }),
+      clock,
+      random: cryptoRandom,
+    });
+    const first = await runtime.send(dave, { agent: 'admin-agent', text: '/connect-mail' });
+    assert.equal(first.pending?.reason, 'consent');
+    connected.add('dave-oid');
+    const retried = await runtime.decide(dave, {
+      conversationId: first.id,
+      pendingId: first.pending!.id,
+      decision: 'retry',
+    });
+    assert.equal(
+      retried.entries.at(-1)!.text,
+      'Connected. Now available: "Get 10 latest emails". Ask again and I will use them.',
+    );
+    assert.equal(retried.pending, undefined);
   });
 });

@@ -96,6 +96,7 @@ export function createChatRuntime(options: ChatRuntimeOptions): ChatRuntime {
         tool: tool.name,
         arguments: args,
         ...(toolCallId !== undefined ? { toolCallId } : {}),
+        ...(result.kind === 'consent-required' ? { connectorId: tool.connectorId } : {}),
       };
       turn.pending = pending;
       if (result.kind === 'needs-confirmation')
@@ -279,6 +280,22 @@ export function createChatRuntime(options: ChatRuntimeOptions): ChatRuntime {
       const turn = startTurn(existing.data);
       turn.pending = undefined;
       const tool = tools.find((t) => t.name === pending.tool);
+      // Consent given for an MCP server: its stand-in is gone, the server's own tools are there.
+      const arrived =
+        !tool && input.decision !== 'cancel' && pending.connectorId !== undefined
+          ? tools.filter((t) => t.connectorId === pending.connectorId)
+          : [];
+      if (arrived.length > 0) {
+        const names = arrived.map((t) => `"${t.title}"`).join(', ');
+        say(turn, { text: `Connected. Now available: ${names}. Ask again and I will use them.` });
+        if (pending.toolCallId !== undefined)
+          turn.llmMessages.push({
+            role: 'tool',
+            toolCallId: pending.toolCallId,
+            content: `The person connected. Call one of these tools instead: ${arrived.map((t) => t.name).join(', ')}.`,
+          });
+        return save(caller, existing, existing.data.agent, turn);
+      }
       if (input.decision === 'cancel' || !tool) {
         say(turn, {
           text: tool

@@ -25,6 +25,11 @@ export interface PendingCall {
   readonly arguments: Readonly<Record<string, unknown>>;
   /** Set when the call came from the model: its tool message must be answered before the next turn. */
   readonly toolCallId?: string;
+  /**
+   * The connector a consent wait is for: an MCP connector's stand-in tool gives way to the server's
+   * own tools once the person is connected, so "try again" then names those instead.
+   */
+  readonly connectorId?: string;
 }
 
 export interface ConversationData {
