@@ -1,6 +1,14 @@
 import { hash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { SecretCheck } from '../directory/credentials.ts';
+import type {
+  Application,
+  AppRoleAssignment,
+  OAuth2PermissionGrant,
+  ServicePrincipal,
+  Tenant,
+  User,
+} from '../directory/model.ts';
 import type { DirectoryChanges } from './directory-changes.ts';
 import type { IdpDirectory } from './directory-port.ts';
 
@@ -53,22 +61,20 @@ export function cachedDirectory(directory: IdpDirectory, options: DirectoryCache
     readonly generation: number;
   }
 
-  /** `load` through a bounded map of entries valid for `ttl` and until the next directory write. */
-  function memo<A extends unknown[], T>(
-    load: (...args: A) => Promise<T>,
-    keep: (found: T) => boolean = (found) => found !== undefined,
-    keyOf: (...args: A) => string = (...args) => args.join('\u0000'),
-  ): (...args: A) => Promise<T> {
+  /**
+   * A bounded map of reads, each valid for `ttl` and until the next directory write: `read(key, load)`
+   * answers from it or calls `load`. Concurrent requests share one read; what `keep` refuses, or a
+   * failure, is forgotten once it settles.
+   */
+  function cache<T>(keep: (found: T) => boolean = (found) => found !== undefined) {
     const entries = new Map<string, Entry<T>>();
-    return (...args) => {
-      const key = keyOf(...args);
+    return (key: string, load: () => Promise<T>): Promise<T> => {
       const hit = entries.get(key);
       const at = now();
       const current = generation();
       if (hit && hit.until > at && hit.generation === current) return hit.value;
       if (hit) entries.delete(key);
-      // Concurrent requests share one read; what `keep` refuses, or a failure, is forgotten once it settles.
-      const value = load(...args);
+      const value = load();
       const entry = { value, until: at + ttl, generation: current };
       entries.set(key, entry);
       if (entries.size > max) entries.delete(entries.keys().next().value!);
@@ -80,7 +86,8 @@ export function cachedDirectory(directory: IdpDirectory, options: DirectoryCache
     };
   }
 
-  const getApplicationByAppId = memo((appId: string) => directory.getApplicationByAppId(appId));
+  const apps = cache<Application | undefined>();
+  const getApplicationByAppId = (appId: string) => apps(appId, () => directory.getApplicationByAppId(appId));
 
   /**
    * Only a valid match is kept, keyed by a hash of client id and secret (the plaintext is not kept),
@@ -88,54 +95,59 @@ export function cachedDirectory(directory: IdpDirectory, options: DirectoryCache
    */
   function cachedSecretCheck(): IdpDirectory['verifyClientSecret'] {
     const clock = options.clock;
-    const verify = memo(
-      async (appId: string, secret: string): Promise<{ check: SecretCheck; endsAt: number }> => {
-        const check = await directory.verifyClientSecret(appId, secret);
-        if (check.status !== 'valid') return { check, endsAt: -Infinity };
-        const app = await getApplicationByAppId(appId);
-        const credential = app?.passwordCredentials.find((c) => c.keyId === check.keyId);
-        return { check, endsAt: credential ? Date.parse(credential.endDateTime) : -Infinity };
-      },
+    const checks = cache<{ check: SecretCheck; endsAt: number }>(
       (found) => found.check.status === 'valid' && clock !== undefined && found.endsAt > clock.now(),
-      (appId, secret) => hash('sha256', `${appId}\u0000${secret}`, 'base64'),
     );
+    const check = async (appId: string, secret: string) => {
+      const result = await directory.verifyClientSecret(appId, secret);
+      if (result.status !== 'valid') return { check: result, endsAt: -Infinity };
+      const app = await getApplicationByAppId(appId);
+      const credential = app?.passwordCredentials.find((c) => c.keyId === result.keyId);
+      return { check: result, endsAt: credential ? Date.parse(credential.endDateTime) : -Infinity };
+    };
     return async (appId, secret) => {
-      const { check, endsAt } = await verify(appId, secret);
+      const key = hash('sha256', `${appId}\u0000${secret}`, 'base64');
+      const { check: result, endsAt } = await checks(key, () => check(appId, secret));
       // An entry made just before the end date is not served after it: read again, which says `expired`.
-      if (check.status === 'valid' && clock && endsAt <= clock.now())
+      if (result.status === 'valid' && clock && endsAt <= clock.now())
         return directory.verifyClientSecret(appId, secret);
-      return check;
+      return result;
     };
   }
 
   const always = () => true;
+  const tenants = cache<Tenant | undefined>();
+  const sps = cache<ServicePrincipal | undefined>();
+  const resolved = cache<ServicePrincipal | undefined>();
+  const users = cache<User | undefined>();
+  const grants = cache<OAuth2PermissionGrant[]>(always);
+  const assignments = cache<AppRoleAssignment[]>(always);
+  const pair = (a: string, b: string) => `${a}\u0000${b}`;
+  const triple = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`;
   return {
-    getTenant: memo((idOrDomain: string) => directory.getTenant(idOrDomain)),
+    getTenant: (idOrDomain) => tenants(idOrDomain, () => directory.getTenant(idOrDomain)),
     getApplicationByAppId,
-    getServicePrincipalByAppId: memo((tenantId: string, appId: string) =>
-      directory.getServicePrincipalByAppId(tenantId, appId),
-    ),
-    resolveServicePrincipal: memo((tenantId: string, identifier: string) =>
-      directory.resolveServicePrincipal(tenantId, identifier),
-    ),
+    getServicePrincipalByAppId: (tenantId, appId) =>
+      sps(pair(tenantId, appId), () => directory.getServicePrincipalByAppId(tenantId, appId)),
+    resolveServicePrincipal: (tenantId, identifier) =>
+      resolved(pair(tenantId, identifier), () => directory.resolveServicePrincipal(tenantId, identifier)),
     getUserByUpn: (tenantId, upn) => directory.getUserByUpn(tenantId, upn),
     verifyUserPassword: (tenantId, userId, password) =>
       directory.verifyUserPassword(tenantId, userId, password),
     // Only where every write of this process is heard: otherwise these must be read each time.
     ...(changes
       ? {
-          getUser: memo((tenantId: string, userId: string) => directory.getUser(tenantId, userId)),
+          getUser: (tenantId: string, userId: string) =>
+            users(pair(tenantId, userId), () => directory.getUser(tenantId, userId)),
           verifyClientSecret: cachedSecretCheck(),
-          listPermissionGrants: memo(
-            (tenantId: string, clientSpId: string, resourceSpId: string) =>
+          listPermissionGrants: (tenantId: string, clientSpId: string, resourceSpId: string) =>
+            grants(triple(tenantId, clientSpId, resourceSpId), () =>
               directory.listPermissionGrants(tenantId, clientSpId, resourceSpId),
-            always,
-          ),
-          listAppRoleAssignments: memo(
-            (tenantId: string, principalId: string, resourceSpId: string) =>
+            ),
+          listAppRoleAssignments: (tenantId: string, principalId: string, resourceSpId: string) =>
+            assignments(triple(tenantId, principalId, resourceSpId), () =>
               directory.listAppRoleAssignments(tenantId, principalId, resourceSpId),
-            always,
-          ),
+            ),
         }
       : {
           getUser: (tenantId: string, userId: string) => directory.getUser(tenantId, userId),
