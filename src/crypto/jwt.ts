@@ -77,7 +77,8 @@ export interface SignJwtOptions {
  * Signs with `node:crypto` synchronously: the same compact JWS jose's `SignJWT` writes (base64url of
  * the JSON header, of the JSON payload, of the signature; RS256 output is byte-identical since PKCS#1
  * v1.5 is deterministic), without jose's WebCrypto path, which hands each RSA signature to the thread
- * pool and back — a measurable share of a token request (bench/tokens.ts). Verification stays on jose.
+ * pool and back — a measurable share of a token request (bench/tokens.ts). Verification is jose's, except
+ * for Behalf's own RS256 tokens (rs256-key-set.ts).
  */
 export async function signJwt(payload: JwtPayload, options: SignJwtOptions): Promise<string> {
   return jwtSigner(options)(payload);
