@@ -4,7 +4,9 @@ import { manualClock, systemClock } from '../core/clock.ts';
 import { cryptoRandom } from '../core/ids.ts';
 import { createMemoryStore } from '../storage/adapters/memory.ts';
 import type { RecordStore } from '../storage/record-store.ts';
-import { AUDIT_KIND, createAuditLog } from './audit-log.ts';
+import { AUDIT_KIND, AUDIT_PAGE_KIND, createAuditLog } from './audit-log.ts';
+import type { AuditPage } from './audit-pages.ts';
+import { PAGE_SPAN_MS } from './audit-pages.ts';
 import type { AuditEntry, NewAuditEntry } from './audit-log.ts';
 
 const base: NewAuditEntry = {
@@ -64,14 +66,21 @@ describe('batched writes', () => {
   // Entries of one millisecond list in random order (time-ordered ids), so compare as sorted sets here
   // and check the order of writes with `recordingStore`.
   const stored = async (store: RecordStore) =>
-    (await store.list<AuditEntry>(AUDIT_KIND, { limit: 1000 })).map((r) => r.data.correlationId).sort();
+    [
+      ...(await store.list<AuditEntry>(AUDIT_KIND, { limit: 1000 })).map((r) => r.data.correlationId),
+      ...(await store.list<AuditPage>(AUDIT_PAGE_KIND, { limit: 1000 })).flatMap((r) =>
+        r.data.entries.map((e) => e.correlationId),
+      ),
+    ].sort();
 
   /** The store, noting the correlation id of every audit entry in the order it is inserted. */
   const recordingStore = (store: RecordStore, order: string[]): RecordStore => {
     const noting = (tx: RecordStore): RecordStore => ({
       ...tx,
       insert: (record) => {
-        order.push((record.data as AuditEntry).correlationId);
+        if (record.kind === AUDIT_PAGE_KIND)
+          order.push(...(record.data as AuditPage).entries.map((e) => e.correlationId));
+        else order.push((record.data as AuditEntry).correlationId);
         return tx.insert(record);
       },
     });
@@ -99,7 +108,8 @@ describe('batched writes', () => {
   });
 
   it('close writes every queued entry, in the order recorded, across several batches', async () => {
-    const store = createMemoryStore();
+    const clock = manualClock();
+    const store = createMemoryStore({ clock });
     const order: string[] = [];
     let transactions = 0;
     const recording = recordingStore(store, order);
@@ -112,13 +122,14 @@ describe('batched writes', () => {
     };
     const audit = createAuditLog({
       store: counting,
-      clock: systemClock,
+      clock,
       random: cryptoRandom,
       batching: { flushMs: 60_000, maxBatch: 3 },
     });
     const expected: string[] = [];
     for (let i = 0; i < 10; i++) {
       expected.push(`c${i}`);
+      clock.advance(1); // within a page entries are ordered by id; one per millisecond keeps record order
       await audit.record({ ...base, correlationId: `c${i}` });
     }
     await audit.close();
@@ -126,49 +137,77 @@ describe('batched writes', () => {
     assert.deepEqual(await stored(store), [...expected].sort());
     assert.ok(transactions >= 4 && transactions <= 5, `batches of 3: ${transactions} transactions`);
     // After close, an entry is written before record resolves (nothing can be left behind).
+    clock.advance(1);
     await audit.record({ ...base, correlationId: 'late' });
     assert.equal(order.at(-1), 'late');
     assert.equal((await stored(store)).length, 11);
   });
 
-  it('a transaction takes entries for at most sliceMs, then the event loop gets a turn', async () => {
-    const order: string[] = [];
-    const store = recordingStore(createMemoryStore(), order);
-    const perTransaction: number[] = [];
-    let turns = 0;
-    const slow: RecordStore = {
-      ...store,
-      transaction: (work) =>
-        store.transaction(async (tx) => {
-          perTransaction.push(0);
-          return work({
-            ...tx,
-            insert: (record) => {
-              const until = performance.now() + 0.6; // a synchronous write, as SQLite's
-              while (performance.now() < until);
-              perTransaction[perTransaction.length - 1]!++;
-              return tx.insert(record);
-            },
-          });
-        }),
-    };
-    const audit = createAuditLog({
-      store: slow,
-      clock: systemClock,
-      random: cryptoRandom,
-      batching: { flushMs: 60_000, maxBatch: 100, sliceMs: 1 },
-    });
-    for (let i = 0; i < 6; i++) await audit.record({ ...base, correlationId: `s${i}` });
-    const ticking = setInterval(() => turns++, 0);
+  it('a batch is one page per tenant, spanning at most PAGE_SPAN_MS; queries find entries inside pages', async () => {
+    const clock = manualClock();
+    const store = createMemoryStore({ clock });
+    const audit = createAuditLog({ store, clock, random: cryptoRandom, batching: { flushMs: 60_000 } });
+    await audit.record({ ...base, correlationId: 'a1' });
+    clock.advance(1);
+    await audit.record({ ...base, tenantId: 'fabrikam', correlationId: 'f1' });
+    clock.advance(400);
+    await audit.record({ ...base, callerObjectId: 'bob', correlationId: 'a2' });
+    clock.advance(PAGE_SPAN_MS); // too far from the first entry for the same page
+    await audit.record({ ...base, correlationId: 'a3' });
     await audit.flush();
-    clearInterval(ticking);
-    assert.deepEqual(order, ['s0', 's1', 's2', 's3', 's4', 's5']);
-    assert.ok(
-      perTransaction.every((n) => n <= 2),
-      `at most 2 entries of 0.6 ms per 1 ms slice: ${perTransaction.join(',')}`,
+    const pages = await store.list<AuditPage>(AUDIT_PAGE_KIND, { limit: 100 });
+    assert.deepEqual(
+      pages.map((p) => `${p.partition}:${p.data.entries.map((e) => e.correlationId).join(',')}`).sort(),
+      ['contoso:a1,a2', 'contoso:a3', 'fabrikam:f1'],
     );
-    assert.ok(perTransaction.length >= 3);
-    assert.ok(turns >= 1, 'timers ran between the transactions');
+    assert.deepEqual(await store.list(AUDIT_KIND, { limit: 100 }), [], 'no per-entry records');
+    const ids = (q: Parameters<typeof audit.query>[0]) =>
+      audit.query(q).then((r) => r.entries.map((e) => e.correlationId));
+    assert.deepEqual(await ids({ correlationId: 'a2' }), ['a2']);
+    assert.deepEqual(await ids({ callerObjectId: 'bob' }), ['a2']);
+    assert.deepEqual(await ids({ callerObjectId: 'alice' }), ['a3', 'f1', 'a1']);
+    assert.deepEqual(await ids({ callerObjectId: 'alice', tenantId: 'contoso' }), ['a3', 'a1']);
+    assert.deepEqual(await ids({ tenantId: 'fabrikam' }), ['f1']);
+    assert.deepEqual(await ids({}), ['a3', 'a2', 'f1', 'a1']);
+  });
+
+  it('newest first across pages that overlap in time (two processes), page by page, since and until', async () => {
+    const clock = manualClock();
+    const store = createMemoryStore({ clock });
+    const one = createAuditLog({ store, clock, random: cryptoRandom, batching: { flushMs: 60_000 } });
+    const two = createAuditLog({ store, clock, random: cryptoRandom, batching: { flushMs: 60_000 } });
+    // The first layout's records (one per entry, as before pages) are read along with the pages.
+    const legacy = createAuditLog({ store, clock, random: cryptoRandom, batching: false });
+    const expected: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      clock.advance(37);
+      const log = i % 5 === 4 ? legacy : i % 2 ? two : one;
+      await log.record({ ...base, correlationId: `e${String(i).padStart(2, '0')}` });
+      expected.unshift(`e${String(i).padStart(2, '0')}`);
+      if (i % 7 === 6) await one.flush();
+      if (i % 4 === 3) await two.flush();
+    }
+    await one.flush();
+    await two.flush();
+    const reader = createAuditLog({ store, clock, random: cryptoRandom });
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (let n = 0; n < 20; n++) {
+      const page = await reader.query({ limit: 4, ...(before !== undefined ? { before } : {}) });
+      seen.push(...page.entries.map((e) => e.correlationId));
+      if (!page.next) break;
+      before = page.next;
+    }
+    assert.deepEqual(seen, expected);
+    const start = Date.UTC(2026, 0, 1);
+    const window = await reader.query({
+      since: new Date(start + 37 * 10).toISOString(),
+      until: new Date(start + 37 * 14).toISOString(),
+    });
+    assert.deepEqual(
+      window.entries.map((e) => e.correlationId),
+      ['e13', 'e12', 'e11', 'e10', 'e09'],
+    );
   });
 
   it('bounded memory: with the store stalled, the entry beyond maxPending waits for the write', async () => {
@@ -203,7 +242,8 @@ describe('batched writes', () => {
 
   it('a failed write keeps its entries (reported, in order) and the next flush writes them', async () => {
     const order: string[] = [];
-    const store = recordingStore(createMemoryStore(), order);
+    const clock = manualClock();
+    const store = recordingStore(createMemoryStore({ clock }), order);
     let failures = 1;
     const flaky: RecordStore = {
       ...store,
@@ -215,15 +255,17 @@ describe('batched writes', () => {
     const reported: number[] = [];
     const audit = createAuditLog({
       store: flaky,
-      clock: systemClock,
+      clock,
       random: cryptoRandom,
       batching: { flushMs: 60_000 },
       onWriteError: (_error, entries) => reported.push(entries),
     });
     await audit.record({ ...base, correlationId: 'x' });
+    clock.advance(1);
     await audit.record({ ...base, correlationId: 'y' });
     await assert.rejects(audit.flush(), /disk full/);
     assert.deepEqual(reported, [2]);
+    clock.advance(1);
     await audit.record({ ...base, correlationId: 'z' });
     await audit.close();
     assert.deepEqual(order, ['x', 'y', 'z']);

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Random } from '../core/ids.ts';
 import { timeOrderedId } from '../core/ids.ts';
 import type { RecordStore } from '../storage/record-store.ts';
+import { entryRecord, pageableCount, pageRecords, queryPages } from './audit-pages.ts';
 
 /**
  * The audit store (here because gateway/ may not import storage/; the gateway writes through it).
@@ -68,33 +69,23 @@ export interface AuditLog {
 export interface AuditBatching {
   /** How long an entry may wait in memory before its batch is written (default 100 ms). */
   readonly flushMs?: number;
-  /** Entries per store transaction at most (default 64); this many waiting are written at once. */
-  readonly maxBatch?: number;
   /**
-   * A transaction stops taking entries after this much time (default 0.5 ms): with SQLite the write
-   * holds the event loop, so this bounds what a flush adds to the latency of a call it delays.
+   * Entries per transaction at most (default 64); this many waiting are written at once. With SQLite
+   * a write holds the event loop, so this bounds what a flush adds to the latency of a call it delays.
    */
-  readonly sliceMs?: number;
+  readonly maxBatch?: number;
   /** Entries waiting at most (default 10,000): beyond it `record` waits for the write (memory bound). */
   readonly maxPending?: number;
 }
 
-export const AUDIT_KIND = 'audit';
+export { AUDIT_KIND, AUDIT_PAGE_KIND } from './audit-pages.ts';
 
 /** After a failed write, the next attempt waits this long (a store that is down is not hammered). */
 const RETRY_MS = 1000;
 
-// The most selective filter picks the index; the others are checked on each entry.
-const INDEXED: readonly (keyof AuditQuery & keyof AuditEntry)[] = [
-  'correlationId',
-  'connectionId',
-  'callerObjectId',
-  'connectorId',
-];
-
 /**
  * Entries are written in batches off the request path: `record` queues the entry and a timer (or a
- * full batch) writes the queue in small store transactions, in the order recorded. `query` flushes first,
+ * full batch) writes the queue as audit pages (audit-pages.ts), a transaction per batch, in order. `query` flushes first,
  * so a query always sees every entry recorded before it; `close` flushes on graceful shutdown, so
  * nothing is lost then. What a crash (SIGKILL, power loss) can lose: the entries of the last
  * `flushMs` (100 ms by default) not yet written. A failed write keeps its entries queued for the next
@@ -115,20 +106,8 @@ export function createAuditLog(deps: {
   const batching = deps.batching === false ? undefined : deps.batching;
   const flushMs = batching?.flushMs ?? 100;
   const maxBatch = Math.max(1, batching?.maxBatch ?? 64);
-  const sliceMs = batching?.sliceMs ?? 0.5;
   const maxPending = Math.max(1, batching?.maxPending ?? 10_000);
   let direct = deps.batching === false;
-
-  const recordOf = (entry: AuditEntry) => ({
-    kind: AUDIT_KIND,
-    id: entry.id,
-    partition: entry.tenantId,
-    data: entry,
-    indexKeys: INDEXED.flatMap((field) =>
-      entry[field] !== undefined ? [`${field}:${String(entry[field])}`] : [],
-    ),
-    expiresAt: Date.parse(entry.time) + retentionMs,
-  });
 
   const pending: AuditEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -147,27 +126,21 @@ export function createAuditLog(deps: {
   };
   const drain = async (): Promise<void> => {
     for (let first = true; pending.length > 0; first = false) {
-      // SQLite writes synchronously on this thread: transactions of at most `sliceMs` of work, with a
-      // turn of the event loop between them, keep a flush from holding up the requests meanwhile.
+      // SQLite writes synchronously on this thread: bounded transactions, with a turn of the event
+      // loop between them, keep a flush from holding up the requests being served meanwhile.
       if (!first) await yieldToIo();
-      const batch = pending.slice(0, maxBatch);
-      let written = 0;
+      const count = pageableCount(pending, maxBatch);
+      const pages = pageRecords(pending.slice(0, count), retentionMs);
       try {
         await store.transaction(async (tx) => {
-          written = 0;
-          const started = performance.now();
-          for (const entry of batch) {
-            await tx.insert(recordOf(entry));
-            written++;
-            if (performance.now() - started >= sliceMs) break;
-          }
+          for (const page of pages) await tx.insert(page);
         });
       } catch (error) {
         // Nothing of the batch was committed: it stays at the head of the queue, in order.
-        deps.onWriteError?.(error, batch.length);
+        deps.onWriteError?.(error, count);
         throw error;
       }
-      pending.splice(0, written);
+      pending.splice(0, count);
     }
   };
 
@@ -200,7 +173,7 @@ export function createAuditLog(deps: {
         ...input,
       };
       if (direct) {
-        await store.insert(recordOf(entry));
+        await store.insert(entryRecord(entry, retentionMs));
         return entry;
       }
       // Bounded memory: a full queue is written (and awaited) before this entry joins it.
@@ -221,37 +194,7 @@ export function createAuditLog(deps: {
 
     async query(query) {
       await flush();
-      const limit = Math.min(Math.max(1, query.limit ?? 50), 500);
-      const index = INDEXED.find((field) => query[field] !== undefined);
-      const sinceId = query.since
-        ? timeOrderedId(Date.parse(query.since), { uuid: () => '', bytes: (n) => Buffer.alloc(n) })
-        : undefined;
-      const untilMs = query.until ? Date.parse(query.until) : undefined;
-      const matches = (e: AuditEntry) =>
-        (query.tenantId === undefined || e.tenantId === query.tenantId) &&
-        INDEXED.every((field) => query[field] === undefined || e[field] === query[field]) &&
-        (query.outcome === undefined || e.outcome === query.outcome) &&
-        (untilMs === undefined || Date.parse(e.time) <= untilMs);
-      const entries: AuditEntry[] = [];
-      let cursor = query.before;
-      for (;;) {
-        const options = {
-          descending: true,
-          limit: 200,
-          ...(query.tenantId !== undefined ? { partition: query.tenantId } : {}),
-          ...(cursor !== undefined ? { after: cursor } : {}),
-        };
-        const page = index
-          ? await store.findByIndex<AuditEntry>(AUDIT_KIND, `${index}:${String(query[index])}`, options)
-          : await store.list<AuditEntry>(AUDIT_KIND, options);
-        for (const record of page) {
-          if (sinceId !== undefined && record.id < sinceId) return { entries };
-          if (matches(record.data)) entries.push(record.data);
-          if (entries.length === limit) return { entries, next: record.id };
-        }
-        if (page.length < 200) return { entries };
-        cursor = page[page.length - 1]!.id;
-      }
+      return queryPages(store, query);
     },
   };
   return log;
