@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -8,18 +8,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Browser } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ensureDemoTenant } from '../../src/cli/demo/setup.ts';
 import type { DemoDescription } from '../../src/cli/demo/setup.ts';
-import { createConnectorRegistry } from '../../src/connections/connector-registry.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { loadConfig } from '../../src/core/config.ts';
-import { cryptoRandom } from '../../src/core/ids.ts';
-import { silentLogger } from '../../src/core/logger.ts';
 import { ensureTlsMaterial } from '../../src/crypto/tls.ts';
 import type { Application } from '../../src/directory/model.ts';
 import type { Behalf } from '../../src/main.ts';
-import { startBehalf } from '../../src/main.ts';
 import { acceptConsent, captureRedirect, launchBrowser, newContext, signIn } from '../support/browser.ts';
+import { startMcpAgentsBehalf } from '../support/agents-mcp-behalf.ts';
 import type { ClientMetadataServer } from '../support/mcp-client-metadata-server.ts';
 import {
   MetadataUrlOAuthProvider,
@@ -46,7 +41,6 @@ let frontDoor: string;
 
 const REDIRECT = 'http://localhost:53684/callback';
 const HOST_DOC = '/clients/test-host.json';
-const dir = new URL('../../examples/connectors/contoso-mail/', import.meta.url);
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'behalf-mcp-cimd-'));
@@ -58,48 +52,9 @@ before(async () => {
     clock: systemClock,
   });
   docs = await startClientMetadataServer(tls);
-  behalf = await startBehalf({
-    config: loadConfig({ dataDir, port: 0, logLevel: 'error', clientMetadataAllowlist: docs.origin }, {}),
-    logger: silentLogger,
-  });
-  demo = await ensureDemoTenant({
-    directory: behalf.directory,
-    administrators: behalf.administrators,
-    random: cryptoRandom,
-    logger: silentLogger,
-    baseUrl: behalf.url,
-    dataDir,
-    caCertificatePath: behalf.caCertificatePath,
-  });
-  const registry = createConnectorRegistry({
-    store: behalf.store,
-    clock: systemClock,
-    random: cryptoRandom,
-    publicUrl: () => behalf.url,
-  });
-  const imported = await registry.create(demo.tenantId, {
-    apiDefinition: {
-      name: 'apiDefinition.swagger.json',
-      text: readFileSync(new URL('apiDefinition.swagger.json', dir), 'utf8'),
-    },
-    apiProperties: {
-      name: 'apiProperties.json',
-      text: readFileSync(new URL('apiProperties.json', dir), 'utf8'),
-    },
-  });
-  await behalf.agents.agents.create(demo.tenantId, {
-    displayName: 'Admin agent',
-    tools: [
-      {
-        connectorId: imported.connector.id,
-        operationId: 'GetEmails',
-        title: 'Get 10 latest emails',
-        description: 'Gets the 10 most recent emails from the Inbox for the signed-in user.',
-        fixedValues: { folder: 'inbox', $filter: 'isRead eq false', $top: 10 },
-        resourceNoun: 'this mailbox',
-      },
-    ],
-  });
+  ({ behalf, demo } = await startMcpAgentsBehalf(dataDir, ['Admin agent'], {
+    clientMetadataAllowlist: docs.origin,
+  }));
   mcpUrl = `${behalf.url}/mcp/admin-agent`;
   frontDoor = `${behalf.url}/mcp-oauth/${demo.tenantId}`;
   dispatcher = new Agent({ connect: { ca: tls.caCertificatePem! } });

@@ -8,17 +8,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Browser } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ensureDemoTenant } from '../../src/cli/demo/setup.ts';
 import type { DemoDescription } from '../../src/cli/demo/setup.ts';
-import { createConnectorRegistry } from '../../src/connections/connector-registry.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { loadConfig } from '../../src/core/config.ts';
-import { cryptoRandom } from '../../src/core/ids.ts';
-import { silentLogger } from '../../src/core/logger.ts';
 import type { Behalf } from '../../src/main.ts';
-import { startBehalf } from '../../src/main.ts';
 import { acceptConsent, captureRedirect, launchBrowser, newContext, signIn } from '../support/browser.ts';
 import { InMemoryOAuthProvider } from '../support/agents-mcp-oauth.ts';
+import { startMcpAgentsBehalf } from '../support/agents-mcp-behalf.ts';
 
 /**
  * The done-when of issue 8, as far as the authorization goes: the official MCP SDK client, unmodified,
@@ -37,7 +31,6 @@ let mcpUrl: string;
 let lastConsentPage = '';
 
 const REDIRECT = 'http://localhost:53682/callback';
-const dir = new URL('../../examples/connectors/contoso-mail/', import.meta.url);
 
 function password(user: string): string {
   const found = demo.users.find((u) => u.username.startsWith(`${user}@`));
@@ -50,45 +43,7 @@ const claims = (token: string) =>
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'behalf-mcp-oauth-'));
-  behalf = await startBehalf({
-    config: loadConfig({ dataDir, port: 0, logLevel: 'error' }, {}),
-    logger: silentLogger,
-  });
-  demo = await ensureDemoTenant({
-    directory: behalf.directory,
-    administrators: behalf.administrators,
-    random: cryptoRandom,
-    logger: silentLogger,
-    baseUrl: behalf.url,
-    dataDir,
-    caCertificatePath: behalf.caCertificatePath,
-  });
-  const registry = createConnectorRegistry({
-    store: behalf.store,
-    clock: systemClock,
-    random: cryptoRandom,
-    publicUrl: () => behalf.url,
-  });
-  const imported = await registry.create(demo.tenantId, {
-    apiDefinition: {
-      name: 'apiDefinition.swagger.json',
-      text: readFileSync(new URL('apiDefinition.swagger.json', dir), 'utf8'),
-    },
-    apiProperties: {
-      name: 'apiProperties.json',
-      text: readFileSync(new URL('apiProperties.json', dir), 'utf8'),
-    },
-  });
-  const mail = {
-    connectorId: imported.connector.id,
-    operationId: 'GetEmails',
-    title: 'Get 10 latest emails',
-    description: 'Gets the 10 most recent emails from the Inbox for the signed-in user.',
-    fixedValues: { folder: 'inbox', $filter: 'isRead eq false', $top: 10 },
-    resourceNoun: 'this mailbox',
-  };
-  await behalf.agents.agents.create(demo.tenantId, { displayName: 'Admin agent', tools: [mail] });
-  await behalf.agents.agents.create(demo.tenantId, { displayName: 'Other agent', tools: [mail] });
+  ({ behalf, demo } = await startMcpAgentsBehalf(dataDir, ['Admin agent', 'Other agent']));
   mcpUrl = `${behalf.url}/mcp/admin-agent`;
   dispatcher = new Agent({ connect: { ca: readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8') } });
   browser = await launchBrowser();
