@@ -70,6 +70,18 @@ export interface RecordStore {
   close(): Promise<void>;
 }
 
+/**
+ * Beside the port, not in it: every adapter also names the kinds it holds live records of, for the rare
+ * store-wide pass that must reach every record whichever part of Behalf wrote it (`behalf vault rotate`
+ * re-wrapping every envelope value). Repositories never need it, so wrappers of the port need not pass it on.
+ */
+export interface KindListing {
+  /** The kinds with at least one live record, sorted. */
+  kinds(): Promise<string[]>;
+}
+
+export type ListableRecordStore = RecordStore & KindListing;
+
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ManualClock } from '../core/clock.ts';
 import { DuplicateKeyError } from '../core/errors.ts';
-import type { RecordStore } from './record-store.ts';
+import type { ListableRecordStore } from './record-store.ts';
 
 export interface StoreFactory {
   /** A fresh, empty store whose expiry is judged by `clock`. */
-  open(clock: ManualClock): Promise<RecordStore>;
+  open(clock: ManualClock): Promise<ListableRecordStore>;
 }
 
 /** The behaviour every adapter must show. Each adapter's test file runs this suite against itself. */
 export function storeSuite(name: string, factory: StoreFactory, makeClock: () => ManualClock): void {
   describe(`RecordStore contract: ${name}`, () => {
-    const withStore = async (work: (store: RecordStore, clock: ManualClock) => Promise<void>) => {
+    const withStore = async (work: (store: ListableRecordStore, clock: ManualClock) => Promise<void>) => {
       const clock = makeClock();
       const store = await factory.open(clock);
       try {
@@ -191,6 +191,20 @@ export function storeSuite(name: string, factory: StoreFactory, makeClock: () =>
         );
         await store.update('code', 'c2', 1, {}, { expiresAt: clock.now() });
         assert.equal(await store.purgeExpired(), 1);
+      }));
+
+    it('names the kinds that hold live records, bytewise sorted (for store-wide passes)', () =>
+      withStore(async (store, clock) => {
+        assert.deepEqual(await store.kinds(), []);
+        await store.insert({ kind: 'connection', id: 'c', partition: 't1', data: {} });
+        await store.insert({ kind: 'connection', id: 'd', partition: 't2', data: {} });
+        await store.insert({ kind: 'Zeta', id: 'z', partition: '', data: {} });
+        await store.insert({ kind: 'code', id: 'x', partition: 'p', data: {}, expiresAt: clock.now() + 10 });
+        await store.insert({ kind: 'gone', id: 'g', partition: 'p', data: {} });
+        assert.deepEqual(await store.kinds(), ['Zeta', 'code', 'connection', 'gone']);
+        await store.delete('gone', 'g');
+        clock.advance(10);
+        assert.deepEqual(await store.kinds(), ['Zeta', 'connection'], 'no deleted or expired kind');
       }));
 
     it('commits a transaction whole, or rolls it back whole', () =>

