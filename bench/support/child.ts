@@ -4,7 +4,7 @@
 // is how performance.md compares "per core"; elsewhere it just runs unpinned.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
 export type Message = Record<string, unknown>;
@@ -90,6 +90,8 @@ export function serveParent(
 ): void {
   if (!process.send) throw new Error('serveParent: not started by startChild');
   const send = (message: Message) => process.send!(message);
+  // A parent that dies without `close` (a crash, Ctrl-C) must not leave its servers running.
+  process.on('disconnect', () => void cleanup().finally(() => process.exit(1)));
   process.on('message', (raw) => {
     const message = raw as Message & { id: number; type: string };
     if (message.type === 'close') {
@@ -129,6 +131,7 @@ export function median(values: readonly number[]): number {
 export function phaseProfiler(): { start(): Promise<void>; stop(name: string): Promise<void> } {
   const dir = process.env['BENCH_PROFILE_DIR'];
   if (!dir) return { start: async () => undefined, stop: async () => undefined };
+  mkdirSync(dir, { recursive: true });
   const session = new Session();
   session.connect();
   let n = 0;

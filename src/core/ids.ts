@@ -26,3 +26,19 @@ export function opaqueToken(random: Random, bytes = 32): string {
 export function timeOrderedId(now: number, random: Random): string {
   return now.toString(16).padStart(12, '0') + random.bytes(10).toString('hex');
 }
+
+/**
+ * A UUID version 7 (RFC 9562 §5.7): 48-bit milliseconds, then 74 random bits. Used for correlation
+ * ids: they index audit entries, and keys that grow with time land at one end of a B-tree, where a
+ * batch of them dirties a page or two, instead of one page each (random UUIDs, measured on SQLite:
+ * about twice the cost of an audit entry).
+ */
+export function timeOrderedUuid(now: number, random: Random): string {
+  const bytes = Buffer.alloc(16);
+  bytes.writeUIntBE(Math.max(0, Math.floor(now)) % 2 ** 48, 0, 6);
+  random.bytes(10).copy(bytes, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

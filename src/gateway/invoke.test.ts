@@ -100,6 +100,11 @@ describe('SSO by on-behalf-of', () => {
     assert.equal(result.rawBody, undefined, 'updatenextlink changed the body: it is not relayed as received');
     await stack.gateway.invoke(caller, { connectorId: 'mail-sso', operationId: 'GetEmails' });
     assert.equal((idp.counts['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0) - before, 2, 'cached');
+    // Time-ordered (UUID v7), so the audit's correlation index grows at one end.
+    assert.match(
+      result.correlationId,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     const { entries } = await stack.services.audit.query({ correlationId: result.correlationId });
     assert.equal(entries.length, 1);
     assert.equal(entries[0]!.callerUpn, alice.upn);

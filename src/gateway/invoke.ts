@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import type { Random } from '../core/ids.ts';
+import { timeOrderedUuid } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { isWireError } from '../core/errors.ts';
 import type { AuditLog, AuditOutcome } from '../connections/audit-log.ts';
@@ -75,6 +78,7 @@ export interface GatewayOptions {
   readonly http: OutboundHttp;
   readonly audit: AuditLog;
   readonly random: Random;
+  readonly clock?: Clock;
   readonly logger: Logger;
   readonly publicUrl: () => string;
   readonly timeoutMs?: number;
@@ -184,6 +188,7 @@ function targetUrl(request: OutboundRequest, credential: InjectedCredential): UR
 
 export function createGateway(options: GatewayOptions): Gateway {
   const { connectors, connections, sharing, credentials, http, audit, random, logger } = options;
+  const clock = options.clock ?? systemClock;
 
   const loadFor = async (caller: Caller, connectorId: string): Promise<LoadedConnector> => {
     const connector = await connectors.load(caller.tenantId, connectorId);
@@ -340,6 +345,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         body: parseBody(response.body, contentType),
       },
       { ...policyContext!, request: outbound },
+      { bodyOwned: true },
     );
     const inbound: InboundResponse = outcome.response;
     if (outcome.connectionUnauthenticated && connection.data.credential.refreshToken !== undefined)
@@ -376,7 +382,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     async invoke(caller, request) {
       const started = performance.now();
-      const correlationId = request.correlationId ?? random.uuid();
+      const correlationId = request.correlationId ?? timeOrderedUuid(clock.now(), random);
       let connection: ConnectionRecord | undefined;
       let credential: InjectedCredential | undefined;
       let upstreamStatus: number | undefined;

@@ -215,6 +215,17 @@ describe('policy templates', () => {
     const body = out.response.body as Record<string, unknown>;
     assert.deepEqual(body.Zones, [{ Name: 'DE', Details: { name: 'Germany' } }]);
     assert.equal(body['@odata.nextLink'], 'https://behalf/next?u=https%3A%2F%2Fgraph%2Fnext%3Fx%3D1');
+    assert.equal(res.body['@odata.nextLink'], 'https://graph/next?x=1', 'the input is untouched');
+    const nextLink = [policy('updatenextlink', { [`${P}nextLinkPropertyName`]: '@odata.nextLink' })];
+    const owned = { status: 200, headers: {}, body: { '@odata.nextLink': 'https://graph/next?x=2' } };
+    const inPlace = await applyResponsePolicies(
+      nextLink,
+      owned,
+      { ...ctx, rewriteNextLink: () => 'https://behalf/next' },
+      { bodyOwned: true },
+    );
+    assert.equal(inPlace.response.body, owned.body, 'an owned body is changed in place, not copied');
+    assert.equal(owned.body['@odata.nextLink'], 'https://behalf/next');
     const moved = await applyRequestPolicies(
       [
         policy('moveproperties', {

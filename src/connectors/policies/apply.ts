@@ -60,13 +60,19 @@ export async function applyRequestPolicies(
   return req;
 }
 
-/** Applies the response-section (and, for failures, failure-section) policies to a response. */
+/**
+ * Applies the response-section (and, for failures, failure-section) policies to a response. The input
+ * is not modified, unless `bodyOwned` says its body was made for this call (parsed from the upstream
+ * bytes and held by nobody else): then policies change it in place, which spares a deep copy per call.
+ */
 export async function applyResponsePolicies(
   policies: readonly PolicyInstance[],
   response: InboundResponse,
   ctx: PolicyContext,
+  options: { readonly bodyOwned?: boolean } = {},
 ): Promise<ResponseOutcome> {
-  const res: Res = { ...response, headers: { ...response.headers }, body: copy(response.body) };
+  const body = options.bodyOwned ? response.body : copy(response.body);
+  const res: Res = { ...response, headers: { ...response.headers }, body };
   const state: ResponseState = { connectionUnauthenticated: false };
   const failed = response.status >= 400;
   for (const policy of policiesFor(policies, ctx.operationId)) {

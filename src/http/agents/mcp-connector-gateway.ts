@@ -8,6 +8,7 @@ import type { RemoteSession } from '../../agents/mcp-connectors/remote-client.ts
 import { McpRemoteError, withRemoteServer } from '../../agents/mcp-connectors/remote-client.ts';
 import type { Caller as AgentCaller, ToolOutcome } from '../../agents/ports.ts';
 import type { Random } from '../../core/ids.ts';
+import { timeOrderedUuid } from '../../core/ids.ts';
 import { isWireError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { AuditOutcome } from '../../connections/audit-log.ts';
@@ -126,7 +127,7 @@ export function createMcpConnectorGateway(options: McpConnectorGatewayOptions): 
     work: (session: RemoteSession) => Promise<T>,
   ): Promise<{ value: T; connectionId: string } | Failure> {
     const started = performance.now();
-    const correlationId = options.random.uuid();
+    const correlationId = timeOrderedUuid(Date.now(), options.random);
     let caller: Caller | undefined;
     let connection: ConnectionRecord | undefined;
     let credential: InjectedCredential | undefined;

@@ -87,6 +87,7 @@ export function createConnectionsFeature(options: ConnectionsFeatureOptions): Co
     http,
     audit: services.audit,
     random,
+    clock,
     logger,
     publicUrl,
     consentCard: (caller, connector) => services.consent.card(caller, connector, 'interactive'),
