@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../core/config.ts';
-import { captureLogger } from '../core/logger.ts';
+import { captureLogger, silentLogger } from '../core/logger.ts';
+import { createMemoryStore } from '../storage/adapters/memory.ts';
 import { createEnvelope } from './envelope.ts';
 import { createSecretHasher } from './hashing.ts';
 import {
   addMasterKeyVersion,
   clientSecretPepper,
   createMasterKeyRing,
+  DERIVATION_ROOT_KIND,
+  formatMasterKeys,
   loadMasterKeyRing,
   parseMasterKeys,
+  pinKeyDerivation,
 } from './master-key.ts';
 
 function withDir(run: (dir: string) => void): void {
@@ -123,5 +127,133 @@ describe('master key ring', () => {
       assert.deepEqual(rotated.deriveKey('p'), first.deriveKey('p'));
       if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
     });
+  });
+
+  it('a ring read from master.key follows the file: a new version is read when met, at most once per interval', () => {
+    withDir((dataDir) => {
+      let time = 0;
+      const logger = captureLogger();
+      const running = loadMasterKeyRing({ masterKey: undefined, dataDir, logger, now: () => time });
+      const envelope = createEnvelope(running);
+      const old = envelope.encrypt('old', 'aad');
+      // Another process (behalf vault rotate) adds version 2 and writes under it.
+      addMasterKeyVersion({ dataDir, logger: silentLogger });
+      const other = createEnvelope(loadMasterKeyRing({ masterKey: undefined, dataDir, logger }));
+      const sealed = other.encrypt('new', 'aad');
+      assert.equal(envelope.decryptText(sealed, 'aad'), 'new', 'the unknown version made it read the file');
+      assert.match(logger.lines.join('\n'), /read new vault master key versions/);
+      assert.equal(running.currentVersion, 2, 'new values are written under the new version');
+      assert.ok(envelope.encrypt('x', 'aad').startsWith('env1.2.'));
+      assert.equal(envelope.decryptText(old, 'aad'), 'old');
+
+      // A missing version looks at the file at most once per interval.
+      addMasterKeyVersion({ dataDir, logger: silentLogger });
+      const v3 = createEnvelope(loadMasterKeyRing({ masterKey: undefined, dataDir, logger })).encrypt(
+        '3',
+        'a',
+      );
+      time += 20;
+      assert.throws(
+        () => envelope.decryptText(v3, 'a'),
+        /version 3 is not in the master key ring/,
+        'the miss at time 0 looked; the next look waits for the interval',
+      );
+      assert.equal(
+        running.currentVersion,
+        2,
+        'the current version is not looked at again within the interval',
+      );
+      time += 1000;
+      assert.equal(envelope.decryptText(v3, 'a'), '3');
+      assert.equal(running.currentVersion, 3);
+    });
+  });
+
+  it('the followed ring notices a new current version within the interval, keeps removed versions, survives a bad edit', () => {
+    withDir((dataDir) => {
+      let time = 0;
+      const logger = captureLogger();
+      const running = loadMasterKeyRing({ masterKey: undefined, dataDir, logger, now: () => time });
+      const path = join(dataDir, 'master.key');
+      const v1 = parseMasterKeys(readFileSync(path, 'utf8'))[0]!;
+      const sealed = createEnvelope(running).encrypt('kept', 'aad');
+      assert.equal(running.currentVersion, 1);
+      addMasterKeyVersion({ dataDir, logger: silentLogger });
+      assert.equal(running.currentVersion, 1, 'not looked at within the interval');
+      time += 1000;
+      assert.equal(running.currentVersion, 2, 'a write after the interval uses the new version');
+      // The operator removes version 1 while Behalf runs: values read before still open until restart.
+      const v2 = parseMasterKeys(readFileSync(path, 'utf8')).find((v) => v.version === 2)!;
+      writeFileSync(path, formatMasterKeys([v2]));
+      time += 1000;
+      assert.deepEqual(running.versions, [1, 2]);
+      assert.equal(createEnvelope(running).decryptText(sealed, 'aad'), 'kept');
+      // A half-written file is reported once (no key material) and ignored.
+      writeFileSync(path, '2:' + v2.key.toString('base64').slice(0, 20));
+      time += 1000;
+      assert.equal(running.currentVersion, 2);
+      time += 1000;
+      assert.equal(running.currentVersion, 2);
+      const warnings = logger.lines.filter((line) => line.includes('could not be read again'));
+      assert.equal(warnings.length, 1, logger.lines.join('\n'));
+      assert.ok(!warnings[0]!.includes(v2.key.toString('base64').slice(0, 20)));
+      assert.ok(!logger.lines.join('\n').includes(v1.key.toString('base64')));
+    });
+  });
+
+  it('a ring from configuration is fixed; rotation refuses to add a version while another is adding one', () => {
+    withDir((dataDir) => {
+      const key = randomBytes(32).toString('base64');
+      const ring = loadMasterKeyRing({ masterKey: key, dataDir, logger: silentLogger, reloadIntervalMs: 0 });
+      assert.equal(ring.currentVersion, 1);
+      loadMasterKeyRing({ masterKey: undefined, dataDir, logger: silentLogger });
+      writeFileSync(join(dataDir, 'master.key.lock'), '');
+      assert.throws(
+        () => addMasterKeyVersion({ dataDir, logger: silentLogger }),
+        /another `behalf vault rotate` is adding a version/,
+      );
+      rmSync(join(dataDir, 'master.key.lock'));
+      assert.equal(addMasterKeyVersion({ dataDir, logger: silentLogger }), 2);
+      assert.equal(existsSync(join(dataDir, 'master.key.lock')), false, 'the lock is released');
+    });
+  });
+
+  it('a pinned ring keeps its subkeys when the version they came from is removed', async () => {
+    const v1 = { version: 1, key: randomBytes(32) };
+    const v2 = { version: 2, key: randomBytes(32) };
+    const store = createMemoryStore();
+    const first = await pinKeyDerivation(createMasterKeyRing([v1]), store);
+    const pepper = clientSecretPepper(first);
+    assert.deepEqual(pepper, clientSecretPepper(createMasterKeyRing([v1])), 'unchanged on upgrade');
+    const [root] = await store.list<{ sealed: string }>(DERIVATION_ROOT_KIND);
+    assert.ok(root!.data.sealed.startsWith('env1.1.'), 'kept as an envelope, never in clear');
+    assert.ok(!JSON.stringify(root!.data).includes(v1.key.toString('base64')));
+
+    // Rotation re-wraps the root like any vault value; then version 1 can go.
+    const both = createMasterKeyRing([v1, v2]);
+    await store.update(DERIVATION_ROOT_KIND, root!.id, root!.version, {
+      sealed: createEnvelope(both).rewrap(root!.data.sealed),
+    });
+    const onlyNew = await pinKeyDerivation(createMasterKeyRing([v2]), store);
+    assert.deepEqual(clientSecretPepper(onlyNew), pepper);
+    assert.deepEqual(onlyNew.deriveKey('idp pairwise subject'), first.deriveKey('idp pairwise subject'));
+    assert.notDeepEqual(
+      clientSecretPepper(createMasterKeyRing([v2])),
+      pepper,
+      'an unpinned ring would differ',
+    );
+    assert.equal(onlyNew.currentVersion, 2);
+    assert.throws(() => onlyNew.deriveKey('vault key-encryption key'), /reserved/);
+
+    // Removing the version before the root was re-wrapped is refused at start, saying why.
+    const early = createMemoryStore();
+    await pinKeyDerivation(createMasterKeyRing([v1, v2].slice(0, 1)), early);
+    await assert.rejects(
+      pinKeyDerivation(createMasterKeyRing([v2]), early),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /wrapped under version 1, the ring holds 2/.test(error.message) &&
+        !error.message.includes(v2.key.toString('base64')),
+    );
   });
 });
