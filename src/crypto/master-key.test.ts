@@ -133,7 +133,13 @@ describe('master key ring', () => {
     withDir((dataDir) => {
       let time = 0;
       const logger = captureLogger();
-      const running = loadMasterKeyRing({ masterKey: undefined, dataDir, logger, now: () => time });
+      const running = loadMasterKeyRing({
+        masterKey: undefined,
+        dataDir,
+        logger,
+        follow: true,
+        now: () => time,
+      });
       const envelope = createEnvelope(running);
       const old = envelope.encrypt('old', 'aad');
       // Another process (behalf vault rotate) adds version 2 and writes under it.
@@ -173,7 +179,13 @@ describe('master key ring', () => {
     withDir((dataDir) => {
       let time = 0;
       const logger = captureLogger();
-      const running = loadMasterKeyRing({ masterKey: undefined, dataDir, logger, now: () => time });
+      const running = loadMasterKeyRing({
+        masterKey: undefined,
+        dataDir,
+        logger,
+        follow: true,
+        now: () => time,
+      });
       const path = join(dataDir, 'master.key');
       const v1 = parseMasterKeys(readFileSync(path, 'utf8'))[0]!;
       const sealed = createEnvelope(running).encrypt('kept', 'aad');
@@ -204,7 +216,13 @@ describe('master key ring', () => {
   it('a ring from configuration is fixed; rotation refuses to add a version while another is adding one', () => {
     withDir((dataDir) => {
       const key = randomBytes(32).toString('base64');
-      const ring = loadMasterKeyRing({ masterKey: key, dataDir, logger: silentLogger, reloadIntervalMs: 0 });
+      const ring = loadMasterKeyRing({
+        masterKey: key,
+        dataDir,
+        logger: silentLogger,
+        follow: true,
+        reloadIntervalMs: 0,
+      });
       assert.equal(ring.currentVersion, 1);
       loadMasterKeyRing({ masterKey: undefined, dataDir, logger: silentLogger });
       writeFileSync(join(dataDir, 'master.key.lock'), '');
@@ -215,6 +233,9 @@ describe('master key ring', () => {
       rmSync(join(dataDir, 'master.key.lock'));
       assert.equal(addMasterKeyVersion({ dataDir, logger: silentLogger }), 2);
       assert.equal(existsSync(join(dataDir, 'master.key.lock')), false, 'the lock is released');
+      const snapshot = loadMasterKeyRing({ masterKey: undefined, dataDir, logger: silentLogger });
+      addMasterKeyVersion({ dataDir, logger: silentLogger });
+      assert.equal(snapshot.currentVersion, 2, 'without follow, a snapshot of the file');
     });
   });
 

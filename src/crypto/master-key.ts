@@ -113,7 +113,12 @@ export interface LoadMasterKeyOptions {
   readonly masterKey: string | undefined;
   readonly dataDir: string;
   readonly logger: Logger;
-  /** How often a ring read from master.key may look at the file again; default 1000 ms. */
+  /**
+   * Follow master.key while running (what Behalf does): without it the ring is a snapshot of the file,
+   * as a one-shot tool wants.
+   */
+  readonly follow?: boolean;
+  /** How often a followed ring may look at the file again; default 1000 ms. */
   readonly reloadIntervalMs?: number;
   /** Monotonic milliseconds (performance.now by default). */
   readonly now?: () => number;
@@ -123,7 +128,7 @@ export interface LoadMasterKeyOptions {
  * The embedded default generates `<dataDir>/master.key` (mode 0600) on first start and says so, so an
  * operator knows the vault is only as safe as that file and can move the key into configuration.
  *
- * A ring read from the file follows it while Behalf runs, which is what lets `behalf vault rotate`
+ * A ring that follows the file (`follow`, as Behalf runs it) is what lets `behalf vault rotate`
  * work online: a value wrapped under a version the ring lacks makes it read the file again, and the
  * current version is re-checked too (a stat, at most once per interval each), so new values are
  * written under a version added by another process within about a second. Versions are only ever
@@ -151,7 +156,7 @@ export function loadMasterKeyRing(options: LoadMasterKeyOptions): MasterKeyRing 
       );
     }
   }
-  return followedFileRing(path, options);
+  return options.follow ? followedFileRing(path, options) : createMasterKeyRing(readKeyFile(path).versions);
 }
 
 function readKeyFile(path: string): { stamp: string; versions: MasterKeyVersion[] } {
