@@ -14,7 +14,7 @@ import type { RecordStore } from './storage/record-store.ts';
 import type { RouteModule } from './http/server.ts';
 import { createHttpServer } from './http/server.ts';
 import { ensureTlsMaterial, readTlsFiles } from './crypto/tls.ts';
-import { clientSecretPepper, loadMasterKeyRing } from './crypto/master-key.ts';
+import { clientSecretPepper, loadMasterKeyRing, pinKeyDerivation } from './crypto/master-key.ts';
 import { createSecretHasher, hashPassword, verifyPassword } from './crypto/hashing.ts';
 import { createDirectory } from './directory/directory.ts';
 import type { Directory } from './directory/directory.ts';
@@ -102,7 +102,11 @@ export async function startBehalf(options: BehalfOptions): Promise<Behalf> {
     config.tlsCert || config.tlsKey
       ? readTlsFiles({ certificateFile: config.tlsCert, keyFile: config.tlsKey })
       : await ensureTlsMaterial({ dir: join(dataDir, 'tls'), hostNames: [config.host], clock, logger });
-  const keyRing = loadMasterKeyRing({ masterKey: config.masterKey, dataDir, logger });
+  // Follows <dataDir>/master.key while running (vault rotate is online); subkeys from a root kept in the store.
+  const keyRing = await pinKeyDerivation(
+    loadMasterKeyRing({ masterKey: config.masterKey, dataDir, logger, follow: true }),
+    store,
+  );
   const directory = createDirectory({
     store,
     clock,
