@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../core/config.ts';
 import { captureLogger, silentLogger } from '../core/logger.ts';
-import { createMemoryStore } from '../storage/adapters/memory.ts';
+import { DuplicateKeyError } from '../core/errors.ts';
 import { createEnvelope } from './envelope.ts';
 import { createSecretHasher } from './hashing.ts';
+import type { DerivationRootStore } from './master-key.ts';
 import {
   addMasterKeyVersion,
   clientSecretPepper,
@@ -19,6 +20,24 @@ import {
   parseMasterKeys,
   pinKeyDerivation,
 } from './master-key.ts';
+
+/** The two store calls pinKeyDerivation makes (crypto tests do not use the storage adapters). */
+function rootStore(): DerivationRootStore & { rows: Map<string, { sealed: string }> } {
+  const rows = new Map<string, { sealed: string }>();
+  return {
+    rows,
+    get: async (kind, id) => {
+      const data = rows.get(`${kind}/${id}`);
+      return data ? { data: structuredClone(data) } : undefined;
+    },
+    insert: async (record) => {
+      if (rows.has(`${record.kind}/${record.id}`))
+        throw new DuplicateKeyError(record.kind, `id:${record.id}`);
+      rows.set(`${record.kind}/${record.id}`, structuredClone(record.data));
+      return record;
+    },
+  };
+}
 
 function withDir(run: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'behalf-master-'));
@@ -242,19 +261,18 @@ describe('master key ring', () => {
   it('a pinned ring keeps its subkeys when the version they came from is removed', async () => {
     const v1 = { version: 1, key: randomBytes(32) };
     const v2 = { version: 2, key: randomBytes(32) };
-    const store = createMemoryStore();
+    const store = rootStore();
     const first = await pinKeyDerivation(createMasterKeyRing([v1]), store);
     const pepper = clientSecretPepper(first);
     assert.deepEqual(pepper, clientSecretPepper(createMasterKeyRing([v1])), 'unchanged on upgrade');
-    const [root] = await store.list<{ sealed: string }>(DERIVATION_ROOT_KIND);
-    assert.ok(root!.data.sealed.startsWith('env1.1.'), 'kept as an envelope, never in clear');
-    assert.ok(!JSON.stringify(root!.data).includes(v1.key.toString('base64')));
+    const root = store.rows.get(`${DERIVATION_ROOT_KIND}/root`)!;
+    assert.equal(store.rows.size, 1);
+    assert.ok(root.sealed.startsWith('env1.1.'), 'kept as an envelope, never in clear');
+    assert.ok(!JSON.stringify(root).includes(v1.key.toString('base64')));
 
     // Rotation re-wraps the root like any vault value; then version 1 can go.
     const both = createMasterKeyRing([v1, v2]);
-    await store.update(DERIVATION_ROOT_KIND, root!.id, root!.version, {
-      sealed: createEnvelope(both).rewrap(root!.data.sealed),
-    });
+    store.rows.set(`${DERIVATION_ROOT_KIND}/root`, { sealed: createEnvelope(both).rewrap(root.sealed) });
     const onlyNew = await pinKeyDerivation(createMasterKeyRing([v2]), store);
     assert.deepEqual(clientSecretPepper(onlyNew), pepper);
     assert.deepEqual(onlyNew.deriveKey('idp pairwise subject'), first.deriveKey('idp pairwise subject'));
@@ -267,8 +285,8 @@ describe('master key ring', () => {
     assert.throws(() => onlyNew.deriveKey('vault key-encryption key'), /reserved/);
 
     // Removing the version before the root was re-wrapped is refused at start, saying why.
-    const early = createMemoryStore();
-    await pinKeyDerivation(createMasterKeyRing([v1, v2].slice(0, 1)), early);
+    const early = rootStore();
+    await pinKeyDerivation(createMasterKeyRing([v1]), early);
     await assert.rejects(
       pinKeyDerivation(createMasterKeyRing([v2]), early),
       (error: unknown) =>
@@ -276,5 +294,14 @@ describe('master key ring', () => {
         /wrapped under version 1, the ring holds 2/.test(error.message) &&
         !error.message.includes(v2.key.toString('base64')),
     );
+
+    // Two nodes starting at once: one root is kept, both derive from it.
+    const racing = rootStore();
+    const [a, b] = await Promise.all([
+      pinKeyDerivation(createMasterKeyRing([v1]), racing),
+      pinKeyDerivation(createMasterKeyRing([v1, v2]), racing),
+    ]);
+    assert.equal(racing.rows.size, 1);
+    assert.deepEqual(a.deriveKey('p'), b.deriveKey('p'));
   });
 });
