@@ -1,18 +1,18 @@
 import { join, resolve } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
-import { ConfigError, loadConfig } from '../../core/config.ts';
-import { cryptoRandom } from '../../core/ids.ts';
+import { ConfigError, envName, flagName, loadConfig } from '../../core/config.ts';
 import { createJsonLogger } from '../../core/logger.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createEnvelope } from '../../crypto/envelope.ts';
-import { addMasterKeyVersion, loadMasterKeyRing } from '../../crypto/master-key.ts';
+import { addMasterKeyVersion, loadMasterKeyRing, MASTER_KEY_FILE } from '../../crypto/master-key.ts';
 import type { MasterKeyRing } from '../../crypto/master-key.ts';
 import { rotateVault } from '../../connections/vault-rotation.ts';
 import { openPostgresStore } from '../../storage/adapters/postgres.ts';
 import { openSqliteStore } from '../../storage/adapters/sqlite.ts';
-import type { RecordStore } from '../../storage/record-store.ts';
-import { printer } from '../output.ts';
+import type { ListableRecordStore } from '../../storage/record-store.ts';
+import { printer, table } from '../output.ts';
 
 /** Flags of the commands that work on Behalf's data directly (no running Behalf needed). */
 export interface DataFlags {
@@ -22,7 +22,7 @@ export interface DataFlags {
 }
 
 export interface OpenedData {
-  readonly store: RecordStore;
+  readonly store: ListableRecordStore;
   readonly dataDir: string;
   readonly masterKeyFromConfig: boolean;
   readonly logger: Logger;
@@ -49,29 +49,60 @@ export async function openData(flags: DataFlags): Promise<OpenedData> {
   };
 }
 
+/** Where a data command writes and how it exits: the process's, or a test's. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  exit(code: number): void;
+}
+
+const processIo: CommandIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  exit: (code) => void (process.exitCode = code),
+};
+
 /** Runs a data command: configuration mistakes exit 2, anything else 1, with one line on stderr. */
-export async function runDataCommand(work: () => Promise<void>): Promise<void> {
+export async function runDataCommand(work: () => Promise<void>, io: CommandIo = processIo): Promise<void> {
   try {
     await work();
   } catch (error) {
-    process.stderr.write(`behalf: ${(error as Error).message}\n`);
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
+    io.err(`behalf: ${(error as Error).message}\n`);
+    io.exit(error instanceof ConfigError ? 2 : 1);
   }
 }
 
-export function registerVaultCommand(program: Command): void {
-  const vault = program.command('vault').description('The vault of connection tokens and secrets.');
+const ENV_PROCEDURE =
+  `A running Behalf cannot re-read a master key given by configuration (${flagName('masterKey')} / ` +
+  `${envName('masterKey')}). Add the new version to it on every node (e.g. "1:<old key>,2:<new key>", ` +
+  'the highest version is current), restart the nodes one at a time, then run ' +
+  '`behalf vault rotate --rewrap-only`; remove the old version from the configuration only after that ' +
+  'reports every value re-wrapped.';
+
+// A running Behalf looks at master.key at most once a second: after this, every process on the data
+// directory writes new values under the new version, so the passes below are not chasing new old values.
+const SETTLE_MS = 1500;
+
+export function registerVaultCommand(program: Command, io: CommandIo = processIo): void {
+  const vault = program
+    .command('vault')
+    .description(
+      'The vault: every token, secret and key Behalf keeps, envelope-encrypted under the master key.',
+    );
   vault
     .command('rotate')
     .description(
-      'Add a master key version and re-wrap every vault value under it. Run it while Behalf is stopped ' +
-        '(a running Behalf does not know the new version until it restarts).',
+      'Add a master key version to <dataDir>/master.key and re-wrap every envelope value in the store under ' +
+        'it, online: a running Behalf on the same data directory reads the new version from the file within ' +
+        'a second, and a value it writes meanwhile is re-read, never overwritten. Then the old version can ' +
+        'be removed from the file (a running Behalf keeps it until it restarts). ' +
+        ENV_PROCEDURE,
     )
     .option('--data-dir <dir>', 'Behalf data directory')
     .option('--database-url <url>', 'PostgreSQL connection string (default: SQLite in the data directory)')
     .option(
       '--rewrap-only',
-      'do not add a version (the master key comes from configuration and already has it)',
+      'add no version: re-wrap under the current one (the master key comes from configuration and already has it)',
     )
     .option('--json', 'machine-readable output')
     .action(async (flags: DataFlags & { rewrapOnly?: boolean }) =>
@@ -81,25 +112,40 @@ export function registerVaultCommand(program: Command): void {
           if (!flags.rewrapOnly) {
             if (data.masterKeyFromConfig)
               throw new ConfigError([
-                'The master key comes from configuration: add the new version there, then run `behalf vault rotate --rewrap-only`.',
+                `the master key comes from configuration, so \`behalf vault rotate\` cannot add a version. ${ENV_PROCEDURE}`,
               ]);
             addMasterKeyVersion({ dataDir: data.dataDir, logger: data.logger });
+            await setTimeout(SETTLE_MS);
           }
           const ring = data.keyRing();
-          const result = await rotateVault({
-            store: data.store,
-            envelope: createEnvelope(ring),
-            clock: systemClock,
-            random: cryptoRandom,
+          const result = await rotateVault({ store: data.store, envelope: createEnvelope(ring) });
+          const older = ring.versions.filter((v) => v !== ring.currentVersion);
+          const removable = result.remaining === 0 ? older : [];
+          const where = data.masterKeyFromConfig
+            ? `the configuration of every node (${envName('masterKey')})`
+            : `${join(data.dataDir, MASTER_KEY_FILE)} (a running Behalf keeps it until it restarts)`;
+          const rows = Object.entries(result.kinds).map(([kind, counts]) => ({ kind, ...counts }));
+          const text =
+            `Re-wrapped ${result.values} values in ${result.records} records under master key version ` +
+            `${ring.currentVersion}.\n` +
+            (rows.length > 0 ? table(rows, ['kind', 'records', 'values', 'remaining']) : '') +
+            (result.remaining > 0
+              ? `${result.remaining} values are still under another version (see "remaining"): keep every ` +
+                'version in the ring; a value under a version the ring lacks cannot be re-wrapped.'
+              : removable.length > 0
+                ? `Every value is under version ${ring.currentVersion}: version${removable.length > 1 ? 's' : ''} ` +
+                  `${removable.join(', ')} can now be removed from ${where}.`
+                : `Every value is under version ${ring.currentVersion}.`);
+          printer(flags.json, io.out).message(text, {
+            masterKeyVersion: ring.currentVersion,
+            addedVersion: !flags.rewrapOnly,
+            ...result,
+            removableVersions: removable,
           });
-          printer(flags.json).message(
-            `Re-wrapped ${result.values} values of ${result.connections} connections and ` +
-              `${result.gatewaySecrets} gateway secrets under master key version ${ring.currentVersion}.`,
-            { ...result, masterKeyVersion: ring.currentVersion },
-          );
+          if (result.remaining > 0) io.exit(1);
         } finally {
           await data.store.close();
         }
-      }),
+      }, io),
     );
 }
