@@ -18,3 +18,10 @@ it('timeOrderedUuid sorts by time and differs within one millisecond', () => {
   const same = new Set(Array.from({ length: 100 }, () => timeOrderedUuid(base, cryptoRandom)));
   assert.equal(same.size, 100);
 });
+
+it('cryptoRandom.bytes hands out fresh bytes each time, across pool refills', () => {
+  const draws = Array.from({ length: 2000 }, () => cryptoRandom.bytes(10).toString('hex'));
+  assert.equal(new Set(draws).size, draws.length);
+  assert.ok(draws.every((hex) => hex.length === 20 && hex !== '0'.repeat(20)));
+  assert.equal(cryptoRandom.bytes(1000).length, 1000);
+});
