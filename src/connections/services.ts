@@ -72,6 +72,15 @@ export interface ConnectionServices {
   readonly verifier: CallerVerifier;
 }
 
+/**
+ * How long a token refresh may take, and how long its cross-process lease lasts. A holder that dies
+ * mid-refresh is replaced after at most lease + timeout; Behalf's own identity provider accepts a
+ * rotated refresh token for longer than that (its `refreshTokenReuseGrace`), so the node that takes
+ * over can still redeem the token the dead one sent, even if the provider had already rotated it.
+ */
+export const DEFAULT_REFRESH_TIMEOUT_MS = 15_000;
+export const DEFAULT_REFRESH_LEASE_MS = 30_000;
+
 export function createConnectionServices(options: ConnectionServicesOptions): ConnectionServices {
   const { store, clock, random, logger, http, connectors, publicUrl } = options;
   const connections = createConnectionRepository({ store, clock, random });
@@ -84,15 +93,16 @@ export function createConnectionServices(options: ConnectionServicesOptions): Co
     publicUrl,
   });
   const grants = createGrants({ http, clock, issuer, connectors });
-  const refreshTimeoutMs = options.refreshTimeoutMs ?? 15_000;
+  const refreshTimeoutMs = options.refreshTimeoutMs ?? DEFAULT_REFRESH_TIMEOUT_MS;
+  const leaseMs = options.leaseMs ?? DEFAULT_REFRESH_LEASE_MS;
   const refresher = createTokenRefresher({
     connections,
     vault,
-    leases: createLeaseManager({ store, clock, random, leaseMs: options.leaseMs ?? 30_000 }),
+    leases: createLeaseManager({ store, clock, random, leaseMs }),
     clock,
     logger,
     renew: grants.renew,
-    leaseMs: options.leaseMs ?? 30_000,
+    leaseMs,
     refreshTimeoutMs,
   });
   const onBehalfOf = createOnBehalfOf({ http, clock, issuer });

@@ -100,8 +100,8 @@ export const SETTINGS = {
   ),
   refreshTokenReuseGrace: setting(
     z.coerce.number().int().min(0),
-    10,
-    'Seconds a rotated refresh token is still accepted (clients racing on one token); after it, reuse revokes the family.',
+    60,
+    'Seconds a rotated refresh token is still accepted (clients racing on one token, or a gateway node that died before storing the new one: longer than its 45 s refresh takeover); after it, reuse revokes the family.',
   ),
   federatedIssuerAllowlist: setting(
     z.union([
