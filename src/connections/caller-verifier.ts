@@ -24,6 +24,8 @@ export interface Caller {
   readonly appOnly: boolean;
   /** The presented token itself: the assertion of an on-behalf-of exchange. Never logged. */
   readonly token: string;
+  /** tokenHash(token), computed once by the verifier: the key of per-token caches. */
+  readonly tokenHash?: string;
   readonly expiresAt: number;
 }
 
@@ -188,6 +190,7 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
         groups: claimList(payload['groups']),
         appOnly: payload['idtyp'] === 'app' || (scopes.length === 0 && roles.length > 0),
         token,
+        tokenHash: key,
         expiresAt: Number(payload['exp']) * 1000,
       };
       verified.set(key, caller);

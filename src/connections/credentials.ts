@@ -174,15 +174,19 @@ export function createCredentialResolver(options: CredentialResolverOptions): Cr
           },
         );
       const connectorApp = await grants.connectorApp(record.data.tenantId, connector.id, settings);
-      const tokens = await onBehalfOf.exchange(caller.token, {
-        tokenUrl: endpoints.tokenUrl,
-        behalfConnections: options.behalfConnections(),
-        connectorApp,
-        connectorAppScope: `${connectorApp.clientId}/.default`,
-        apiScopes: endpoints.scopes,
-        consentCard: (hop) =>
-          options.consentCard(caller, connector, hop === 1 ? 'sso-1' : 'sso-2', record.id),
-      });
+      const tokens = await onBehalfOf.exchange(
+        caller.token,
+        {
+          tokenUrl: endpoints.tokenUrl,
+          behalfConnections: options.behalfConnections(),
+          connectorApp,
+          connectorAppScope: `${connectorApp.clientId}/.default`,
+          apiScopes: endpoints.scopes,
+          consentCard: (hop) =>
+            options.consentCard(caller, connector, hop === 1 ? 'sso-1' : 'sso-2', record.id),
+        },
+        caller.tokenHash,
+      );
       return bearer(tokens.accessToken, 'delegated', async () => undefined);
     },
   };

@@ -11,6 +11,7 @@ import { createMasterKeyRing } from '../../crypto/master-key.ts';
 import { createMemoryStore } from '../../storage/adapters/memory.ts';
 import { ConnectionError } from '../errors.ts';
 import { createOutboundHttp } from '../outbound-http.ts';
+import { tokenHash } from '../vault.ts';
 import { CLIENT_ASSERTION_TYPE } from './app-credential.ts';
 import { createOnBehalfOf, JWT_BEARER } from './on-behalf-of.ts';
 import type { OboRequest } from './on-behalf-of.ts';
@@ -109,6 +110,10 @@ it('caches per presented assertion: Alice again costs nothing, Bob never gets Al
   const bob = await onBehalfOf.exchange('bob-token', request);
   assert.equal(requests.length, 4);
   assert.equal(bob.accessToken, 'connector-x-for-behalf-connections-for-bob-token');
+  // The verifier's hash of the caller's token (Caller.tokenHash) is the same key.
+  const again = await onBehalfOf.exchange('bob-token', request, tokenHash('bob-token'));
+  assert.equal(requests.length, 4, 'the precomputed hash finds the cached exchange');
+  assert.equal(again.accessToken, bob.accessToken);
 });
 
 it('consent_required on hop 1 becomes a consent card naming the missing pre-authorization', async () => {

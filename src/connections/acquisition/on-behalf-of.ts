@@ -33,7 +33,8 @@ export interface OboRequest {
 }
 
 export interface OnBehalfOf {
-  exchange(userAssertion: string, request: OboRequest): Promise<TokenSet>;
+  /** `assertionHash`: tokenHash(userAssertion), when the caller has it already (it is the cache key). */
+  exchange(userAssertion: string, request: OboRequest, assertionHash?: string): Promise<TokenSet>;
   /** Entries currently cached (for tests and metrics). */
   size(): number;
 }
@@ -53,6 +54,8 @@ export function createOnBehalfOf(deps: {
   const maxEntries = deps.maxEntries ?? 10_000;
   const cache = new Map<string, TokenSet>();
   const inflight = new Map<string, Promise<TokenSet>>();
+  // The hash of each hop-1 result, which is hop 2's assertion: hashed once, not on every call.
+  const hashes = new WeakMap<TokenSet, string>();
 
   const remember = (key: string, tokens: TokenSet) => {
     cache.delete(key);
@@ -64,11 +67,12 @@ export function createOnBehalfOf(deps: {
   const hop = (
     hopNumber: OboHop,
     assertion: string,
+    assertionHash: string,
     client: AppCredential,
     scope: string,
     request: OboRequest,
   ) => {
-    const key = [tokenHash(assertion), request.tokenUrl, client.clientId, scope].join('|');
+    const key = [assertionHash, request.tokenUrl, client.clientId, scope].join('|');
     const cached = cache.get(key);
     if (cached && cached.expiresAt - skewMs > clock.now()) return Promise.resolve(cached);
     let running = inflight.get(key);
@@ -104,15 +108,22 @@ export function createOnBehalfOf(deps: {
   };
 
   return {
-    async exchange(userAssertion, request) {
+    async exchange(userAssertion, request, assertionHash = tokenHash(userAssertion)) {
       const forConnectorApp = await hop(
         1,
         userAssertion,
+        assertionHash,
         request.behalfConnections,
         request.connectorAppScope,
         request,
       );
-      return hop(2, forConnectorApp.accessToken, request.connectorApp, request.apiScopes.join(' '), request);
+      let connectorAppHash = hashes.get(forConnectorApp);
+      if (connectorAppHash === undefined) {
+        connectorAppHash = tokenHash(forConnectorApp.accessToken);
+        hashes.set(forConnectorApp, connectorAppHash);
+      }
+      const apiScope = request.apiScopes.join(' ');
+      return hop(2, forConnectorApp.accessToken, connectorAppHash, request.connectorApp, apiScope, request);
     },
     size: () => cache.size,
   };
