@@ -48,7 +48,10 @@ const EMBEDDED = /(?:^|[^A-Za-z0-9_.-])env1\.[1-9]\d{0,8}\.[A-Za-z0-9_-]+\./;
 export async function rotateVault(options: {
   readonly store: ListableRecordStore;
   readonly envelope: Envelope;
-  /** Re-wrapping passes before the last, read-only one; default 4. */
+  /**
+   * At most this many passes (default 4); normally two: one re-wraps, the next finds nothing left. If
+   * the last one still re-wrapped something, a read-only scan counts what is left.
+   */
   readonly maxPasses?: number;
 }): Promise<VaultRotationResult> {
   const { store, envelope } = options;
@@ -79,7 +82,7 @@ export async function rotateVault(options: {
     if (clean) for (const [kind, count] of remaining) tally(kind).remaining = count;
   }
   if (!clean) {
-    // Writers kept re-introducing old values: count what is left without writing.
+    // The last pass still found old values (writers kept adding some): count what is left, writing nothing.
     await eachRecord(store, async (record) => {
       const left = rewrapValues(record.data, envelope);
       if (left.values + left.remaining > 0) tally(record.kind).remaining += left.values + left.remaining;
