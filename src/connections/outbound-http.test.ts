@@ -97,6 +97,28 @@ it('refuses an oversized response, names an unreachable host, and times out', as
   await http.close();
 });
 
+it('reads a body of declared length whole; one that stalls times out, one cut short is unreachable', async () => {
+  const upstream = await serve((req, res) => {
+    res.writeHead(200, { 'content-length': '1000' });
+    if (req.url === '/whole') res.end(Buffer.alloc(1000, 7));
+    else if (req.url === '/stall') res.write(Buffer.alloc(500));
+    else res.write(Buffer.alloc(500), () => res.socket?.destroy());
+  });
+  const http = createOutboundHttp({ maxResponseBytes: 1024, timeoutMs: 300 });
+  const whole = await http.request({ method: 'GET', url: upstream.url + '/whole' });
+  assert.deepEqual(whole.body, Buffer.alloc(1000, 7));
+  await assert.rejects(
+    http.request({ method: 'GET', url: upstream.url + '/stall' }),
+    (e: unknown) => e instanceof UpstreamError && e.failure === 'timeout',
+  );
+  await assert.rejects(
+    http.request({ method: 'GET', url: upstream.url + '/short' }),
+    (e: unknown) => e instanceof UpstreamError && e.failure === 'unreachable',
+  );
+  await http.close();
+  await upstream.close();
+});
+
 it('parses Retry-After as seconds or an HTTP-date, and backs off exponentially within the cap', () => {
   const now = Date.UTC(2026, 0, 1);
   assert.equal(parseRetryAfter('7', now), 7000);
