@@ -37,16 +37,7 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 before(async () => {
   env = await startGatewayDemo();
-  const pkg = env.mailPackage();
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-    },
-    env.demo.apps['Contoso Mail Connector']!.clientSecret!,
-  );
-  connectorId = created.connector.id;
+  connectorId = (await env.importMailConnector()).id;
   const alice = await env.userToken('alice');
   const result = await env.call('POST', `/apim/${connectorId}/default/GetEmails`, alice, UNREAD);
   assert.equal(result.status, 200, result.text);

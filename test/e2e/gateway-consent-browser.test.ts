@@ -39,15 +39,7 @@ async function importMail(options: { sso: boolean }): Promise<string> {
     oauth.properties.IsOnbehalfofLoginSupported = false;
     oauth.customParameters.enableOnbehalfOfLogin.value = 'false';
   }
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: JSON.stringify(properties) },
-    },
-    env.demo.apps['Contoso Mail Connector']!.clientSecret!,
-  );
-  return created.connector.id;
+  return (await env.importMailConnector({ apiProperties: JSON.stringify(properties) })).id;
 }
 
 /** Follows a consent card in a fresh browser as `who`, and returns the page Behalf ends on. */

@@ -22,18 +22,9 @@ const UNREAD = { folder: 'inbox', $filter: 'isRead eq false' };
 
 before(async () => {
   env = await startGatewayDemo();
-  const pkg = env.mailPackage();
   const secret = env.demo.apps['Contoso Mail Connector']!.clientSecret!;
   used.push(secret, env.demo.apps['Behalf Chat']!.clientSecret!, ...env.demo.users.map((u) => u.password));
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-    },
-    secret,
-  );
-  connectorId = created.connector.id;
+  connectorId = (await env.importMailConnector({ secret })).id;
 });
 after(async () => env?.close());
 

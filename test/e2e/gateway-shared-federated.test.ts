@@ -32,16 +32,7 @@ before(async () => {
 after(async () => env?.close());
 
 async function importMail(secret: string | undefined) {
-  const pkg = env.mailPackage();
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-    },
-    secret,
-  );
-  return created.connector;
+  return env.importMailConnector({ secret: secret ?? null });
 }
 
 async function sharedConnection(connectorId: string): Promise<string> {

@@ -24,20 +24,12 @@ const REDIRECT = 'http://localhost:53683/callback';
 
 before(async () => {
   env = await startGatewayDemo();
-  const pkg = env.mailPackage();
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-    },
-    env.demo.apps['Contoso Mail Connector']!.clientSecret!,
-  );
+  const connector = await env.importMailConnector();
   await env.behalf.agents.agents.create(env.demo.tenantId, {
     displayName: 'Admin agent',
     tools: [
       {
-        connectorId: created.connector.id,
+        connectorId: connector.id,
         operationId: 'GetEmails',
         title: 'Get 10 latest emails',
         description: 'Gets the 10 most recent emails from the Inbox for the signed-in user.',

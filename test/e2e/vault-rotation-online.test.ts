@@ -27,16 +27,7 @@ const UNREAD = { folder: 'inbox', $filter: 'isRead eq false' };
 
 before(async () => {
   env = await startGatewayDemo();
-  const pkg = env.mailPackage();
-  const created = await env.behalf.connections.registry.create(
-    env.demo.tenantId,
-    {
-      apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-      apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-    },
-    env.demo.apps['Contoso Mail Connector']!.clientSecret!,
-  );
-  connectorId = created.connector.id;
+  connectorId = (await env.importMailConnector()).id;
 });
 after(async () => {
   if (!restarted) return env?.close();
@@ -120,16 +111,8 @@ describe('behalf vault rotate while Behalf runs', () => {
     assert.deepEqual(rowsUnder(1), [], 'nothing in the database file is under version 1');
 
     // New values from the running Behalf are written under version 2 at once.
-    const pkg = env.mailPackage();
-    const another = await env.behalf.connections.registry.create(
-      env.demo.tenantId,
-      {
-        apiDefinition: { name: 'apiDefinition.swagger.json', text: pkg.apiDefinition },
-        apiProperties: { name: 'apiProperties.json', text: pkg.apiProperties },
-      },
-      'a-second-connector-secret',
-    );
-    const stored = (await env.behalf.store.get<{ clientSecret: string }>('connector', another.connector.id))!;
+    const another = await env.importMailConnector({ secret: 'a-second-connector-secret' });
+    const stored = (await env.behalf.store.get<{ clientSecret: string }>('connector', another.id))!;
     assert.match(stored.data.clientSecret, /^env1\.2\./);
     assert.equal(
       await env.behalf.connections.registry.clientSecret(env.demo.tenantId, connectorId),

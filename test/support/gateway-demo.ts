@@ -9,6 +9,7 @@ import type { Logger } from '../../src/core/logger.ts';
 import type { PackageFiles } from '../../src/connectors/package.ts';
 import { cryptoRandom } from '../../src/core/ids.ts';
 import type { Behalf } from '../../src/main.ts';
+import type { ConnectorDetails } from '../../src/connections/connector-registry.ts';
 import { startBehalf } from '../../src/main.ts';
 import { BEHALF_CONNECTIONS_APP_ID } from '../../src/cli/demo/demo-tenant.ts';
 import type { DemoDescription } from '../../src/cli/demo/setup.ts';
@@ -34,6 +35,14 @@ export interface GatewayDemo {
   userToken(user: 'alice' | 'bob' | 'admin'): Promise<string>;
   /** The Contoso Mail package of examples/connectors, pointed at this Behalf and this mail API. */
   mailPackage(): { apiDefinition: string; apiProperties: string };
+  /**
+   * Imports that package into the demo tenant, with the Contoso Mail Connector app's secret unless
+   * told otherwise (`secret: null`: none), and returns the connector.
+   */
+  importMailConnector(options?: {
+    apiProperties?: string;
+    secret?: string | null;
+  }): Promise<ConnectorDetails>;
   call(
     method: string,
     path: string,
@@ -145,6 +154,22 @@ export async function startGatewayDemo(settings: Record<string, unknown> = {}): 
     mailPackage() {
       const files = contosoMailPackage(behalf.url, apis.urls.mailApi);
       return { apiDefinition: files.apiDefinition!.text, apiProperties: files.apiProperties!.text };
+    },
+    async importMailConnector(options = {}) {
+      const files = contosoMailPackage(behalf.url, apis.urls.mailApi);
+      const secret =
+        options.secret === undefined ? demo.apps['Contoso Mail Connector']!.clientSecret! : options.secret;
+      const created = await behalf.connections.registry.create(
+        demo.tenantId,
+        {
+          apiDefinition: files.apiDefinition!,
+          apiProperties: options.apiProperties
+            ? { name: 'apiProperties.json', text: options.apiProperties }
+            : files.apiProperties!,
+        },
+        ...(secret !== null ? [secret] : []),
+      );
+      return created.connector;
     },
     async call(method, path, token, body) {
       const response = await request(`${behalf.url}${path}`, {
