@@ -3,9 +3,9 @@ import type { VaultCipher } from '../../src/connections/vault.ts';
 
 /**
  * A stand-in for the crypto part's envelope cipher in unit tests of the vault and the refresher:
- * real AES-256-GCM with the AAD bound, a key version in each ciphertext, and rewrap to the newest key.
+ * real AES-256-GCM with the AAD bound.
  */
-export function testVaultCipher(): VaultCipher & { addKey(): void; currentVersion(): number } {
+export function testVaultCipher(): VaultCipher {
   const keys: Buffer[] = [randomBytes(32)];
   const seal = (plaintext: string, aad: string, version = keys.length - 1) => {
     const iv = randomBytes(12);
@@ -30,11 +30,6 @@ export function testVaultCipher(): VaultCipher & { addKey(): void; currentVersio
   return {
     seal: (p, aad) => seal(p, aad),
     open,
-    rewrap: (sealed, aad) => seal(open(sealed, aad), aad),
-    addKey: () => {
-      keys.push(randomBytes(32));
-    },
-    currentVersion: () => keys.length - 1,
   };
 }
 
