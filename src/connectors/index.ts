@@ -7,7 +7,12 @@ export type { ImportedConnector, PackageFiles, TextFile } from './package.ts';
 export { API_DEFINITION, API_PROPERTIES, ICON, SCRIPT, SETTINGS } from './package.ts';
 export type * from './model.ts';
 export { RULES } from './validate.ts';
-export { applyRequestPolicies, applyResponsePolicies, policiesFor } from './policies/apply.ts';
+export {
+  applyRequestPolicies,
+  applyResponsePolicies,
+  policiesFor,
+  responseUntouched,
+} from './policies/apply.ts';
 export { TEMPLATE_IDS, templateFor } from './policies/templates.ts';
 export type { InboundResponse, OutboundRequest, PolicyContext, ResponseOutcome } from './policies/types.ts';
 export { PolicyError } from './policies/types.ts';

@@ -98,7 +98,15 @@ describe('SSO by on-behalf-of', () => {
     );
     assert.equal((idp.counts['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0) - before, 2, 'two hops');
     assert.equal(result.rawBody, undefined, 'updatenextlink changed the body: it is not relayed as received');
-    await stack.gateway.invoke(caller, { connectorId: 'mail-sso', operationId: 'GetEmails' });
+    // One page (no next link): updatenextlink has nothing to do, and the body is relayed unparsed.
+    const onePage = await stack.gateway.invoke(caller, {
+      connectorId: 'mail-sso',
+      operationId: 'GetEmails',
+      arguments: { $top: 10 },
+    });
+    assert.ok(onePage.rawBody, 'relayed as received');
+    assert.equal((onePage.body as { value: unknown[] }).value.length, 2);
+    assert.equal((onePage.body as Record<string, unknown>)['@odata.nextLink'], undefined);
     assert.equal((idp.counts['urn:ietf:params:oauth:grant-type:jwt-bearer'] ?? 0) - before, 2, 'cached');
     // Time-ordered (UUID v7), so the audit's correlation index grows at one end.
     assert.match(

@@ -20,6 +20,7 @@ import {
   applyResponsePolicies,
   policiesFor,
   PolicyError,
+  responseUntouched,
   templateFor,
 } from '../connectors/index.ts';
 import type { ConnectorModel, Operation } from '../connectors/model.ts';
@@ -317,7 +318,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     note({ connection, credential, upstreamStatus: response.status });
     const contentType = contentTypeOf(response);
-    if (!plan.responsePolicies) {
+    // Most responses carry nothing a response policy acts on (a list of one page has no next link):
+    // then they are relayed as received, without a parse and a re-serialisation.
+    if (
+      !plan.responsePolicies ||
+      responseUntouched(model.policies, operation.operationId, response.status, response.body)
+    ) {
       if (response.status >= 400) {
         const body = parseBody(response.body, contentType);
         throw failure(response.status, body, flatHeaders(response.headers)['retry-after']);

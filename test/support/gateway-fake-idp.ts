@@ -302,9 +302,11 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
         { id: `${oid}-1`, subject: `Unread for ${oid}`, isRead: false },
         { id: `${oid}-2`, subject: `Read for ${oid}`, isRead: true },
       ].filter((m) => !unreadOnly || !m.isRead);
+      // A next page unless `$top` asks for at least all there is (then one page, as Graph answers).
+      const top = Number(u.searchParams.get('$top') ?? 1);
       return json(res, 200, {
         value: messages,
-        '@odata.nextLink': `${apiUrl}/v1.0/me/mailFolders/inbox/messages?$skip=2`,
+        ...(top < 10 ? { '@odata.nextLink': `${apiUrl}/v1.0/me/mailFolders/inbox/messages?$skip=2` } : {}),
       });
     })().catch((error: unknown) => res.writeHead(500).end(String(error)));
   });

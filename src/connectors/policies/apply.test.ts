@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PolicyInstance } from '../model.ts';
-import { applyRequestPolicies, applyResponsePolicies } from './apply.ts';
+import { applyRequestPolicies, applyResponsePolicies, responseUntouched } from './apply.ts';
 import { TEMPLATE_IDS } from './templates.ts';
 import type { OutboundRequest } from './types.ts';
 import { PolicyError } from './types.ts';
@@ -313,5 +313,50 @@ describe('policy templates', () => {
       applyRequestPolicies([policy('rewritebody', {})], request, ctx),
       (e: unknown) => e instanceof PolicyError && /rewritebody/.test(e.message),
     );
+  });
+});
+
+describe('responseUntouched: relaying a body no response policy would change, unparsed', () => {
+  const nextLink = policy('updatenextlink', { [`${P}nextLinkPropertyName`]: '@odata.nextLink' });
+  const untouched = (policies: PolicyInstance[], body: string, status = 200) =>
+    responseUntouched(policies, 'CreateItem', status, Buffer.from(body));
+
+  it('updatenextlink leaves a one-page list alone, and acts when the link is there', () => {
+    assert.equal(untouched([nextLink], '{"value":[{"id":"1","subject":"Hi"}]}'), true);
+    assert.equal(untouched([nextLink], '{"value":[],"@odata.nextLink":"https://graph/next"}'), false);
+    // The name can hide behind an escape: such a body is parsed.
+    assert.equal(untouched([nextLink], '{"value":[],"\\u0040odata.nextLink":"https://graph/next"}'), false);
+    assert.equal(untouched([nextLink], '{"value":[{"url":"https:\\/\\/x"}]}'), false);
+    assert.equal(untouched([], '{"anything":1}'), true, 'no policy at all');
+  });
+
+  it('a policy that names nothing, or an unknown template, counts as changing the response', () => {
+    const unauthenticated = policy(
+      'setconnectionstatustounauthenticated',
+      { [`${P}statusCode`]: 401 },
+      { section: 'failure' },
+    );
+    assert.equal(untouched([nextLink, unauthenticated], '{"error":{}}', 401), false);
+    // A response-only template runs on every response (it checks the status itself).
+    assert.equal(untouched([nextLink, unauthenticated], '{"value":[]}', 200), false);
+    assert.equal(untouched([policy('nosuchtemplate', {})], '{}'), false);
+  });
+
+  it('agrees with applyResponsePolicies: when it says untouched, the policies leave the body as it was', async () => {
+    const bodies = [
+      '{"value":[1,2]}',
+      '{"value":[],"@odata.nextLink":"https://graph/next"}',
+      '[1,2,3]',
+      '"text"',
+    ];
+    for (const text of bodies) {
+      const out = await applyResponsePolicies(
+        [nextLink],
+        { status: 200, headers: {}, body: JSON.parse(text) as unknown },
+        { ...ctx, rewriteNextLink: () => 'https://behalf/next' },
+      );
+      const changed = JSON.stringify(out.response.body) !== JSON.stringify(JSON.parse(text));
+      if (untouched([nextLink], text)) assert.equal(changed, false, text);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { PolicyInstance } from '../model.ts';
 import { ExpressionError } from './expression.ts';
-import type { Req, Res, ResponseState } from './templates.ts';
+import type { PolicyTemplate, Req, Res, ResponseState } from './templates.ts';
 import { templateFor } from './templates.ts';
 import type { InboundResponse, OutboundRequest, PolicyContext, ResponseOutcome } from './types.ts';
 import { PolicyError } from './types.ts';
@@ -60,6 +60,43 @@ export async function applyRequestPolicies(
   return req;
 }
 
+function appliesToResponse(policy: PolicyInstance, template: PolicyTemplate, failed: boolean): boolean {
+  return (
+    policy.section === 'response' ||
+    (policy.section === 'failure' && failed) ||
+    // Templates that only make sense on responses run there whatever section the file names.
+    (!template.request && template.response !== undefined) ||
+    (policy.templateId === 'pollingtrigger' && !failed)
+  );
+}
+
+/**
+ * Whether the response policies of `operationId` would leave this response as it is, judged from the
+ * raw body without parsing it: each policy that would run names the body properties it acts on, and
+ * none of those names is in the body. A name can hide behind a JSON escape (`\u0040`, `\/`), so a body
+ * with such escapes counts as possibly holding it. An unknown template, or one that names nothing,
+ * counts as changing the response.
+ */
+export function responseUntouched(
+  policies: readonly PolicyInstance[],
+  operationId: string,
+  status: number,
+  body: Buffer,
+): boolean {
+  const failed = status >= 400;
+  let escapes: boolean | undefined;
+  for (const policy of policiesFor(policies, operationId)) {
+    const template = templateFor(policy.templateId);
+    if (!template) return false;
+    if (!appliesToResponse(policy, template, failed) || !template.response) continue;
+    const names = template.responseActsOn?.(policy.parameters);
+    if (!names) return false;
+    escapes ??= body.includes('\\u') || body.includes('\\/');
+    if (escapes || names.some((name) => body.includes(JSON.stringify(name).slice(1, -1)))) return false;
+  }
+  return true;
+}
+
 /**
  * Applies the response-section (and, for failures, failure-section) policies to a response. The input
  * is not modified, unless `bodyOwned` says its body was made for this call (parsed from the upstream
@@ -78,13 +115,7 @@ export async function applyResponsePolicies(
   for (const policy of policiesFor(policies, ctx.operationId)) {
     const template = templateFor(policy.templateId);
     if (!template) throw unknownTemplate(policy);
-    const applies =
-      policy.section === 'response' ||
-      (policy.section === 'failure' && failed) ||
-      // Templates that only make sense on responses run there whatever section the file names.
-      (!template.request && template.response !== undefined) ||
-      (policy.templateId === 'pollingtrigger' && !failed);
-    if (applies && template.response)
+    if (appliesToResponse(policy, template, failed) && template.response)
       await run(policy, () => template.response!(policy.parameters, res, ctx, state));
   }
   return {

@@ -26,6 +26,11 @@ export interface PolicyTemplate {
   readonly sections: readonly PolicySection[];
   readonly request?: (p: Params, req: Req, ctx: PolicyContext) => Promise<void> | void;
   readonly response?: (p: Params, res: Res, ctx: PolicyContext, state: ResponseState) => void;
+  /**
+   * The body property names `response` acts on: with none of them in a response body, it changes
+   * nothing, and the gateway may relay the body without parsing it (apply.ts, responseUntouched).
+   */
+  readonly responseActsOn?: (p: Params) => readonly string[];
 }
 
 export function requestScope(req: Req, ctx: PolicyContext): Scope {
@@ -174,6 +179,7 @@ const TEMPLATES: readonly PolicyTemplate[] = [
     required: ['nextLinkPropertyName'],
     optional: ['nextLinkParentPropertyPath'],
     sections: ['response'],
+    responseActsOn: (p) => [String(p.nextLinkPropertyName)],
     response: (p, res, ctx) => {
       // The property name is a literal key such as "@odata.nextLink", never an expression.
       const path = [...bodyPath(p.nextLinkParentPropertyPath), String(p.nextLinkPropertyName)];
