@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Pool, request } from 'undici';
 import { loadConfig } from '../src/core/config.ts';
 import { silentLogger } from '../src/core/logger.ts';
@@ -42,12 +42,19 @@ else if (role === 'proxy') await serveProxy();
 else if (role === 'mail') await serveMail();
 else await main();
 
+/**
+ * CPU time of a measured phase, and how late the event loop ran (1 ms sampling): a p99 delay above the
+ * sampling interval means synchronous work held the loop, and a call arriving then waited for it.
+ */
 function cpuHandlers(name: string) {
   let since: NodeJS.CpuUsage | undefined;
   const profiler = phaseProfiler();
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   return {
     async start(message: Message) {
       if (message['profile'] === true) await profiler.start();
+      loopDelay.reset();
+      loopDelay.enable();
       since = process.cpuUsage();
       return {};
     },
@@ -55,8 +62,9 @@ function cpuHandlers(name: string) {
       if (!since) throw new Error('stop without start');
       const cpuMs = cpuMsSince(since);
       since = undefined;
+      loopDelay.disable();
       if (message['profile'] === true) await profiler.stop(name);
-      return { cpuMs };
+      return { cpuMs, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 };
     },
   };
 }
@@ -258,13 +266,19 @@ async function main(): Promise<void> {
 
   // Concurrency 1, interleaved rounds so that load swings on the shared machine hit all three alike.
   const low: Record<Name, number[]> = { direct: [], proxy: [], gateway: [] };
+  const loopDelays: Record<'proxy' | 'gateway', number[]> = { proxy: [], gateway: [] };
   const profile = process.env['BENCH_PROFILE_DIR'] !== undefined;
   for (let round = 0; round < ROUNDS; round++)
     for (const name of ['direct', 'proxy', 'gateway'] as const) {
       await run(name, 1, 100);
-      if (name === 'gateway' && profile) await behalf.call('start', { profile });
+      const child = name === 'gateway' ? behalf : name === 'proxy' ? proxy : undefined;
+      const profileThis = profile && name === 'gateway';
+      await child?.call('start', { profile: profileThis });
       await run(name, 1, ROUND_MS, low[name]);
-      if (name === 'gateway' && profile) await behalf.call('stop', { profile });
+      if (child && name !== 'direct')
+        loopDelays[name].push(
+          (await child.call<{ loopDelayP99Ms: number }>('stop', { profile: profileThis })).loopDelayP99Ms,
+        );
     }
   for (const list of Object.values(low)) list.sort((a, b) => a - b);
 
@@ -311,6 +325,10 @@ async function main(): Promise<void> {
       `    ${name.padEnd(8)} n=${String(list.length).padStart(5)} p50 ${ms(at(list, 0.5))} p99 ${ms(at(list, 0.99))}${added}`,
     );
   }
+  const delays = (name: 'proxy' | 'gateway') => loopDelays[name].map((d) => d.toFixed(1)).join(', ');
+  console.log(
+    `    event-loop delay p99 per round (1 ms sampling): proxy ${delays('proxy')} ms; Behalf ${delays('gateway')} ms`,
+  );
   console.log(`    targets: gateway added p50 ≤ 0.3 ms, p99 ≤ 1 ms`);
   console.log(`  concurrency ${CONCURRENCY} (${ROUNDS} interleaved rounds of ${ROUND_MS} ms each)`);
   console.log(`    direct   ${directHigh.perSecond.toFixed(0)}/s`);
