@@ -10,8 +10,9 @@ export { RULES } from './validate.ts';
 export {
   applyRequestPolicies,
   applyResponsePolicies,
+  bodyMayHold,
   policiesFor,
-  responseUntouched,
+  responsePolicyTargets,
 } from './policies/apply.ts';
 export { TEMPLATE_IDS, templateFor } from './policies/templates.ts';
 export type { InboundResponse, OutboundRequest, PolicyContext, ResponseOutcome } from './policies/types.ts';

@@ -18,9 +18,10 @@ import { UpstreamError } from '../connections/outbound-http.ts';
 import {
   applyRequestPolicies,
   applyResponsePolicies,
+  bodyMayHold,
   policiesFor,
   PolicyError,
-  responseUntouched,
+  responsePolicyTargets,
   templateFor,
 } from '../connectors/index.ts';
 import type { ConnectorModel, Operation } from '../connectors/model.ts';
@@ -130,6 +131,11 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
 interface OperationPlan {
   readonly operation: Operation;
   readonly requestPolicies: boolean;
+  /**
+   * The body properties its response policies act on, for a response that succeeded, then for one
+   * that failed (responsePolicyTargets); undefined: the policies must see every response.
+   */
+  readonly responseTargets: readonly [readonly string[] | undefined, readonly string[] | undefined];
   readonly responsePolicies: boolean;
 }
 
@@ -139,6 +145,9 @@ function planOperations(model: ConnectorModel): Map<string, OperationPlan> {
     const policies = policiesFor(model.policies, operation.operationId);
     const key = operation.operationId.toLowerCase();
     if (plans.has(key)) continue; // the first of a case-insensitive duplicate, as find() chose
+    const responseTargets = [false, true].map((failed) =>
+      responsePolicyTargets(model.policies, operation.operationId, failed),
+    ) as [readonly string[] | undefined, readonly string[] | undefined];
     plans.set(key, {
       operation,
       // The same test applyRequestPolicies makes (an unknown template is refused there, so it counts).
@@ -146,12 +155,8 @@ function planOperations(model: ConnectorModel): Map<string, OperationPlan> {
         const template = templateFor(p.templateId);
         return p.section === 'request' && (!template || template.request !== undefined);
       }),
-      // Conservative: any policy that is not request-only may act on the response (an unknown
-      // template must still reach applyResponsePolicies, which refuses it).
-      responsePolicies: policies.some((p) => {
-        const template = templateFor(p.templateId);
-        return !template || template.response !== undefined;
-      }),
+      responseTargets,
+      responsePolicies: responseTargets.some((targets) => targets === undefined || targets.length > 0),
     });
   }
   return plans;
@@ -320,10 +325,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const contentType = contentTypeOf(response);
     // Most responses carry nothing a response policy acts on (a list of one page has no next link):
     // then they are relayed as received, without a parse and a re-serialisation.
-    if (
-      !plan.responsePolicies ||
-      responseUntouched(model.policies, operation.operationId, response.status, response.body)
-    ) {
+    const targets = plan.responseTargets[response.status >= 400 ? 1 : 0];
+    if (targets !== undefined && !bodyMayHold(response.body, targets)) {
       if (response.status >= 400) {
         const body = parseBody(response.body, contentType);
         throw failure(response.status, body, flatHeaders(response.headers)['retry-after']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PolicyInstance } from '../model.ts';
-import { applyRequestPolicies, applyResponsePolicies, responseUntouched } from './apply.ts';
+import { applyRequestPolicies, applyResponsePolicies, bodyMayHold, responsePolicyTargets } from './apply.ts';
 import { TEMPLATE_IDS } from './templates.ts';
 import type { OutboundRequest } from './types.ts';
 import { PolicyError } from './types.ts';
@@ -316,10 +316,12 @@ describe('policy templates', () => {
   });
 });
 
-describe('responseUntouched: relaying a body no response policy would change, unparsed', () => {
+describe('responsePolicyTargets and bodyMayHold: relaying a body no response policy would change, unparsed', () => {
   const nextLink = policy('updatenextlink', { [`${P}nextLinkPropertyName`]: '@odata.nextLink' });
-  const untouched = (policies: PolicyInstance[], body: string, status = 200) =>
-    responseUntouched(policies, 'CreateItem', status, Buffer.from(body));
+  const untouched = (policies: PolicyInstance[], body: string, status = 200) => {
+    const targets = responsePolicyTargets(policies, 'CreateItem', status >= 400);
+    return targets !== undefined && !bodyMayHold(Buffer.from(body), targets);
+  };
 
   it('updatenextlink leaves a one-page list alone, and acts when the link is there', () => {
     assert.equal(untouched([nextLink], '{"value":[{"id":"1","subject":"Hi"}]}'), true);

@@ -71,30 +71,36 @@ function appliesToResponse(policy: PolicyInstance, template: PolicyTemplate, fai
 }
 
 /**
- * Whether the response policies of `operationId` would leave this response as it is, judged from the
- * raw body without parsing it: each policy that would run names the body properties it acts on, and
- * none of those names is in the body. A name can hide behind a JSON escape (`\u0040`, `\/`), so a body
- * with such escapes counts as possibly holding it. An unknown template, or one that names nothing,
- * counts as changing the response.
+ * The body property names the response policies of `operationId` act on, for a response that failed
+ * (4xx/5xx) or not: `[]` when none would run; undefined when one may change the response in other ways
+ * (its template names no properties) or its template is unknown (applyResponsePolicies refuses it).
+ * Worked out once per operation; `bodyMayHold` then tells per response whether they have work to do.
  */
-export function responseUntouched(
+export function responsePolicyTargets(
   policies: readonly PolicyInstance[],
   operationId: string,
-  status: number,
-  body: Buffer,
-): boolean {
-  const failed = status >= 400;
-  let escapes: boolean | undefined;
+  failed: boolean,
+): readonly string[] | undefined {
+  const names: string[] = [];
   for (const policy of policiesFor(policies, operationId)) {
     const template = templateFor(policy.templateId);
-    if (!template) return false;
+    if (!template) return undefined;
     if (!appliesToResponse(policy, template, failed) || !template.response) continue;
-    const names = template.responseActsOn?.(policy.parameters);
-    if (!names) return false;
-    escapes ??= body.includes('\\u') || body.includes('\\/');
-    if (escapes || names.some((name) => body.includes(JSON.stringify(name).slice(1, -1)))) return false;
+    const acted = template.responseActsOn?.(policy.parameters);
+    if (!acted) return undefined;
+    names.push(...acted);
   }
-  return true;
+  return names;
+}
+
+/**
+ * Whether a raw response body may hold one of these property names, judged without parsing it. A name
+ * can hide behind a JSON escape (`\u0040`, `\/`), so a body with such escapes may hold any of them.
+ */
+export function bodyMayHold(body: Buffer, names: readonly string[]): boolean {
+  if (names.length === 0) return false;
+  if (body.includes('\\u') || body.includes('\\/')) return true;
+  return names.some((name) => body.includes(JSON.stringify(name).slice(1, -1)));
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PolicyTemplate {
   readonly response?: (p: Params, res: Res, ctx: PolicyContext, state: ResponseState) => void;
   /**
    * The body property names `response` acts on: with none of them in a response body, it changes
-   * nothing, and the gateway may relay the body without parsing it (apply.ts, responseUntouched).
+   * nothing, and the gateway may relay the body without parsing it (apply.ts, responsePolicyTargets).
    */
   readonly responseActsOn?: (p: Params) => readonly string[];
 }
