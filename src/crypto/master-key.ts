@@ -159,14 +159,17 @@ export function loadMasterKeyRing(options: LoadMasterKeyOptions): MasterKeyRing 
   return options.follow ? followedFileRing(path, options) : createMasterKeyRing(readKeyFile(path).versions);
 }
 
+/** What identifies one state of the key file, so a look that finds the same state reads nothing. */
+function stampOf(path: string): string {
+  const stat = statSync(path);
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+}
+
 function readKeyFile(path: string): { stamp: string; versions: MasterKeyVersion[] } {
   try {
     // The stamp is taken before the read: a change racing the read is seen again at the next look.
-    const stat = statSync(path);
-    return {
-      stamp: `${stat.ino}:${stat.size}:${stat.mtimeMs}`,
-      versions: parseMasterKeys(readFileSync(path, 'utf8')),
-    };
+    const stamp = stampOf(path);
+    return { stamp, versions: parseMasterKeys(readFileSync(path, 'utf8')) };
   } catch (error) {
     throw new ConfigError([`${path}: ${(error as Error).message}`]);
   }
@@ -184,8 +187,7 @@ function followedFileRing(path: string, options: LoadMasterKeyOptions): MasterKe
   const look = () => {
     let stat: string;
     try {
-      const info = statSync(path);
-      stat = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      stat = stampOf(path);
     } catch {
       stat = 'missing';
     }
