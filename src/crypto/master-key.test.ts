@@ -39,6 +39,14 @@ function rootStore(): DerivationRootStore & { rows: Map<string, { sealed: string
   };
 }
 
+/** Behalf's ring over master.key, on a clock the test moves. */
+function followedRing(dataDir: string) {
+  let time = 0;
+  const logger = captureLogger();
+  const running = loadMasterKeyRing({ masterKey: undefined, dataDir, logger, follow: true, now: () => time });
+  return { running, logger, advance: (ms: number) => (time += ms) };
+}
+
 function withDir(run: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'behalf-master-'));
   try {
@@ -150,15 +158,7 @@ describe('master key ring', () => {
 
   it('a ring read from master.key follows the file: a new version is read when met, at most once per interval', () => {
     withDir((dataDir) => {
-      let time = 0;
-      const logger = captureLogger();
-      const running = loadMasterKeyRing({
-        masterKey: undefined,
-        dataDir,
-        logger,
-        follow: true,
-        now: () => time,
-      });
+      const { running, logger, advance } = followedRing(dataDir);
       const envelope = createEnvelope(running);
       const old = envelope.encrypt('old', 'aad');
       // Another process (behalf vault rotate) adds version 2 and writes under it.
@@ -177,7 +177,7 @@ describe('master key ring', () => {
         '3',
         'a',
       );
-      time += 20;
+      advance(20);
       assert.throws(
         () => envelope.decryptText(v3, 'a'),
         /version 3 is not in the master key ring/,
@@ -188,7 +188,7 @@ describe('master key ring', () => {
         2,
         'the current version is not looked at again within the interval',
       );
-      time += 1000;
+      advance(1000);
       assert.equal(envelope.decryptText(v3, 'a'), '3');
       assert.equal(running.currentVersion, 3);
     });
@@ -196,34 +196,26 @@ describe('master key ring', () => {
 
   it('the followed ring notices a new current version within the interval, keeps removed versions, survives a bad edit', () => {
     withDir((dataDir) => {
-      let time = 0;
-      const logger = captureLogger();
-      const running = loadMasterKeyRing({
-        masterKey: undefined,
-        dataDir,
-        logger,
-        follow: true,
-        now: () => time,
-      });
+      const { running, logger, advance } = followedRing(dataDir);
       const path = join(dataDir, 'master.key');
       const v1 = parseMasterKeys(readFileSync(path, 'utf8'))[0]!;
       const sealed = createEnvelope(running).encrypt('kept', 'aad');
       assert.equal(running.currentVersion, 1);
       addMasterKeyVersion({ dataDir, logger: silentLogger });
       assert.equal(running.currentVersion, 1, 'not looked at within the interval');
-      time += 1000;
+      advance(1000);
       assert.equal(running.currentVersion, 2, 'a write after the interval uses the new version');
       // The operator removes version 1 while Behalf runs: values read before still open until restart.
       const v2 = parseMasterKeys(readFileSync(path, 'utf8')).find((v) => v.version === 2)!;
       writeFileSync(path, formatMasterKeys([v2]));
-      time += 1000;
+      advance(1000);
       assert.deepEqual(running.versions, [1, 2]);
       assert.equal(createEnvelope(running).decryptText(sealed, 'aad'), 'kept');
       // A half-written file is reported once (no key material) and ignored.
       writeFileSync(path, '2:' + v2.key.toString('base64').slice(0, 20));
-      time += 1000;
+      advance(1000);
       assert.equal(running.currentVersion, 2);
-      time += 1000;
+      advance(1000);
       assert.equal(running.currentVersion, 2);
       const warnings = logger.lines.filter((line) => line.includes('could not be read again'));
       assert.equal(warnings.length, 1, logger.lines.join('\n'));

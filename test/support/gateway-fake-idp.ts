@@ -302,7 +302,7 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
         { id: `${oid}-1`, subject: `Unread for ${oid}`, isRead: false },
         { id: `${oid}-2`, subject: `Read for ${oid}`, isRead: true },
       ].filter((m) => !unreadOnly || !m.isRead);
-      // A next page unless `$top` asks for at least all there is (then one page, as Graph answers).
+      // A next page, unless `$top` is 10 or more: more than this mailbox ever holds, so one page.
       const top = Number(u.searchParams.get('$top') ?? 1);
       return json(res, 200, {
         value: messages,
