@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -44,6 +44,20 @@ async function aliceReadsMail(): Promise<void> {
   const result = await env.call('POST', `/apim/${connectorId}/default/GetEmails`, alice, UNREAD);
   assert.equal(result.status, 200, result.text);
   assert.ok((result.body.value as unknown[]).length > 0);
+}
+
+/**
+ * Envelopes under `version` anywhere in the bytes of the database and its write-ahead log: the rows,
+ * but also free space and older page images, from which a copy of the file would still yield them.
+ */
+function bytesUnder(version: number): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const file of ['behalf.db', 'behalf.db-wal']) {
+    const path = join(env.dataDir, file);
+    const text = existsSync(path) ? readFileSync(path).toString('latin1') : '';
+    found[file] = text.split(`env1.${version}.`).length - 1;
+  }
+  return found;
 }
 
 /** Rows of the database file holding a value wrapped under `version`, by kind. */
@@ -98,6 +112,7 @@ describe('behalf vault rotate while Behalf runs', () => {
       masterKeyVersion: number;
       remaining: number;
       removableVersions: number[];
+      writeAheadLogEmptied?: boolean;
       kinds: Record<string, { records: number; values: number }>;
     };
     assert.equal(result.masterKeyVersion, 2);
@@ -109,6 +124,12 @@ describe('behalf vault rotate while Behalf runs', () => {
     assert.deepEqual(failures, [], 'no request failed while the vault was rotated');
     assert.ok(served >= 3, `Alice was served during the rotation (${served} times)`);
     assert.deepEqual(rowsUnder(1), [], 'nothing in the database file is under version 1');
+    assert.equal(result.writeAheadLogEmptied, true);
+    assert.deepEqual(
+      bytesUnder(1),
+      { 'behalf.db': 0, 'behalf.db-wal': 0 },
+      'no copy of a version 1 value is left in free space or in the write-ahead log',
+    );
 
     // New values from the running Behalf are written under version 2 at once.
     const another = await env.importMailConnector({ secret: 'a-second-connector-secret' });

@@ -26,6 +26,8 @@ export interface OpenedData {
   readonly dataDir: string;
   readonly masterKeyFromConfig: boolean;
   readonly logger: Logger;
+  /** SQLite only: empties the write-ahead log, which still holds pages as they were before re-wrapping. */
+  readonly dropOldPageImages?: () => Promise<boolean>;
   keyRing(): MasterKeyRing;
 }
 
@@ -37,11 +39,14 @@ export async function openData(flags: DataFlags): Promise<OpenedData> {
   });
   const dataDir = resolve(config.dataDir);
   const logger = createJsonLogger({ level: 'warn' });
-  const store = config.databaseUrl
-    ? await openPostgresStore({ connectionString: config.databaseUrl, clock: systemClock })
+  const sqlite = config.databaseUrl
+    ? undefined
     : openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock: systemClock });
+  const store =
+    sqlite ?? (await openPostgresStore({ connectionString: config.databaseUrl!, clock: systemClock }));
   return {
     store,
+    ...(sqlite ? { dropOldPageImages: () => sqlite.checkpointAndTruncateLog() } : {}),
     dataDir,
     logger,
     masterKeyFromConfig: Boolean(config.masterKey),
@@ -119,6 +124,10 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
           }
           const ring = data.keyRing();
           const result = await rotateVault({ store: data.store, envelope: createEnvelope(ring) });
+          // Re-wrapped values replace the old ones in the file (zeroed: secure_delete), but the
+          // write-ahead log still holds the pages as they were, old envelopes included.
+          const logEmptied =
+            result.remaining === 0 && data.dropOldPageImages ? await data.dropOldPageImages() : undefined;
           const older = ring.versions.filter((v) => v !== ring.currentVersion);
           const removable = result.remaining === 0 ? older : [];
           const where = data.masterKeyFromConfig
@@ -135,12 +144,17 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
               : removable.length > 0
                 ? `Every value is under version ${ring.currentVersion}: version${removable.length > 1 ? 's' : ''} ` +
                   `${removable.join(', ')} can now be removed from ${where}.`
-                : `Every value is under version ${ring.currentVersion}.`);
+                : `Every value is under version ${ring.currentVersion}.`) +
+            (logEmptied === false
+              ? '\nAnother process kept the write-ahead log (behalf.db-wal) from being emptied, so it may ' +
+                'still hold values as they were before: run this command again with --rewrap-only later.'
+              : '');
           printer(flags.json, io.out).message(text, {
             masterKeyVersion: ring.currentVersion,
             addedVersion: !flags.rewrapOnly,
             ...result,
             removableVersions: removable,
+            ...(logEmptied !== undefined ? { writeAheadLogEmptied: logEmptied } : {}),
           });
           if (result.remaining > 0) io.exit(1);
         } finally {

@@ -22,6 +22,16 @@ interface RecordRow {
   expires_at: number | null;
 }
 
+/** What only the SQLite adapter offers: see `openSqliteStore`. */
+export interface SqliteFileUpkeep {
+  /**
+   * Copies the write-ahead log into the database file and empties it, so that earlier images of pages
+   * (values as they were before an update, such as envelopes under a retired master key version) are
+   * no longer on disk. False when a reader or writer of another connection kept it from completing.
+   */
+  checkpointAndTruncateLog(): Promise<boolean>;
+}
+
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
   readonly filename: string;
@@ -34,13 +44,16 @@ export interface SqliteStoreOptions {
  * transaction holds the queue while its work awaits. Across processes, BEGIN IMMEDIATE plus a busy
  * timeout serialise writers.
  */
-export function openSqliteStore(options: SqliteStoreOptions): ListableRecordStore {
+export function openSqliteStore(options: SqliteStoreOptions): ListableRecordStore & SqliteFileUpkeep {
   const clock = options.clock ?? systemClock;
   const db = new Database(options.filename);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Space freed by a delete or an update is zeroed, so a replaced token or a value re-wrapped by
+  // `behalf vault rotate` does not linger in free pages of the file (https://sqlite.org/pragma.html#pragma_secure_delete).
+  db.pragma('secure_delete = ON');
   migrate(db);
 
   const sql = {
@@ -275,6 +288,11 @@ export function openSqliteStore(options: SqliteStoreOptions): ListableRecordStor
   return {
     ...outer,
     kinds: () => enqueue(() => sql.kinds.all(clock.now()).map((row) => row.kind)),
+    checkpointAndTruncateLog: () =>
+      enqueue(() => {
+        const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        return result?.busy === 0;
+      }),
   };
 }
 
