@@ -1,4 +1,4 @@
-import { timeOrderedId } from '../core/ids.ts';
+import { compareIds, timeOrderedId } from '../core/ids.ts';
 import type { NewRecord, RecordStore, StoredRecord } from '../storage/record-store.ts';
 import type { AuditEntry, AuditQuery } from './audit-log.ts';
 
@@ -68,7 +68,7 @@ export function pageRecords(entries: readonly AuditEntry[], retentionMs: number)
     else byTenant.set(entry.tenantId, [entry]);
   }
   return [...byTenant.entries()].map(([tenantId, list]) => {
-    const sorted = [...list].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const sorted = [...list].sort((a, b) => compareIds(a.id, b.id));
     return {
       kind: AUDIT_PAGE_KIND,
       id: sorted[0]!.id,

@@ -1,3 +1,4 @@
+import { compareIds } from '../core/ids.ts';
 import type { Envelope } from '../crypto/envelope.ts';
 import { DecryptionError, isEnvelope } from '../crypto/envelope.ts';
 import type { ListableRecordStore, StoredRecord } from '../storage/record-store.ts';
@@ -89,7 +90,7 @@ export async function rotateVault(options: {
     });
   }
 
-  const kinds = Object.fromEntries([...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const kinds = Object.fromEntries([...totals].sort(([a], [b]) => compareIds(a, b)));
   const sum = (field: keyof KindRotation) => [...totals.values()].reduce((n, t) => n + t[field], 0);
   return {
     kinds,

@@ -26,6 +26,15 @@ function pooledRandomBytes(length: number): Buffer {
 
 export const cryptoRandom: Random = { uuid: () => randomUUID(), bytes: pooledRandomBytes };
 
+/**
+ * The order of ids and kinds everywhere in Behalf: code-unit order, which for their ASCII text is the
+ * byte order SQLite and PostgreSQL (`COLLATE "C"`) sort by. Not localeCompare: it would put `Zeta`
+ * after `code`.
+ */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: string): boolean {

@@ -39,19 +39,19 @@ export async function openData(flags: DataFlags): Promise<OpenedData> {
   });
   const dataDir = resolve(config.dataDir);
   const logger = createJsonLogger({ level: 'warn' });
-  const sqlite = config.databaseUrl
-    ? undefined
-    : openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock: systemClock });
-  const store =
-    sqlite ?? (await openPostgresStore({ connectionString: config.databaseUrl!, clock: systemClock }));
-  return {
-    store,
-    ...(sqlite ? { dropOldPageImages: () => sqlite.checkpointAndTruncateLog() } : {}),
+  const common = {
     dataDir,
     logger,
     masterKeyFromConfig: Boolean(config.masterKey),
     keyRing: () => loadMasterKeyRing({ masterKey: config.masterKey, dataDir, logger }),
   };
+  if (config.databaseUrl)
+    return {
+      ...common,
+      store: await openPostgresStore({ connectionString: config.databaseUrl, clock: systemClock }),
+    };
+  const sqlite = openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock: systemClock });
+  return { ...common, store: sqlite, dropOldPageImages: () => sqlite.checkpointAndTruncateLog() };
 }
 
 /** Where a data command writes and how it exits: the process's, or a test's. */

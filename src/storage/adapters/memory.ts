@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { DuplicateKeyError } from '../../core/errors.ts';
+import { compareIds } from '../../core/ids.ts';
 import type {
   ListableRecordStore,
   ListOptions,
@@ -54,7 +55,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ListableReco
 
   const sorted = (kind: string, filter: (row: Row) => boolean, options?: ListOptions) => {
     const matches = [...rows.values()].filter((row) => row.record.kind === kind && live(row) && filter(row));
-    matches.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+    matches.sort((a, b) => compareIds(a.record.id, b.record.id));
     if (options?.descending) matches.reverse();
     const after = options?.after;
     const page = matches.filter(
@@ -178,7 +179,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ListableReco
     ...store,
     async kinds() {
       const kinds = new Set([...rows.values()].filter(live).map((row) => row.record.kind));
-      return [...kinds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return [...kinds].sort(compareIds);
     },
   };
 }
