@@ -16,9 +16,10 @@ import type { GatewayDemo } from '../support/gateway-demo.ts';
  * Issue 7: `behalf vault rotate` re-wraps everything online. A real Behalf on the demo tenant keeps
  * issuing tokens and serving Alice's mail through the Contoso Mail connector (on-behalf-of with the
  * connector's client secret and Behalf Connections' own) while the CLI, as its own process on the same
- * data directory, adds a master key version and re-wraps every value. Afterwards nothing in the
- * database is under the old version, the old version is removed from master.key, and Behalf restarted
- * with the new version alone still signs tokens and still uses the connector secret.
+ * data directory, adds a master key version, re-wraps every value and compacts the file. Afterwards
+ * nothing in the database, not even unused space, is under the old version, the old version is removed
+ * from master.key, and Behalf restarted with the new version alone still signs tokens and still uses
+ * the connector secret.
  */
 let env: GatewayDemo;
 let restarted: Behalf | undefined;
@@ -101,7 +102,7 @@ describe('behalf vault rotate while Behalf runs', () => {
         }
       }
     })();
-    const rotated = await runBehalfCli(['vault', 'rotate', '--data-dir', env.dataDir, '--json']);
+    const rotated = await runBehalfCli(['vault', 'rotate', '--data-dir', env.dataDir, '--compact', '--json']);
     // A little more traffic after the re-wrap: the values the running Behalf reads now are version 2.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     stop = true;
@@ -113,6 +114,7 @@ describe('behalf vault rotate while Behalf runs', () => {
       remaining: number;
       removableVersions: number[];
       writeAheadLogEmptied?: boolean;
+      compacted?: boolean;
       kinds: Record<string, { records: number; values: number }>;
     };
     assert.equal(result.masterKeyVersion, 2);
@@ -124,6 +126,7 @@ describe('behalf vault rotate while Behalf runs', () => {
     assert.deepEqual(failures, [], 'no request failed while the vault was rotated');
     assert.ok(served >= 3, `Alice was served during the rotation (${served} times)`);
     assert.deepEqual(rowsUnder(1), [], 'nothing in the database file is under version 1');
+    assert.equal(result.compacted, true);
     assert.equal(result.writeAheadLogEmptied, true);
     assert.deepEqual(
       bytesUnder(1),

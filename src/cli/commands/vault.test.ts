@@ -111,6 +111,32 @@ describe('behalf vault rotate', () => {
     await store.close();
   });
 
+  it('says copies may remain in the file until it is compacted, and --compact rewrites it', async () => {
+    const dir = dataDir();
+    const store = openStore(dir);
+    const ring = loadMasterKeyRing({ masterKey: undefined, dataDir: dir, logger: silentLogger });
+    const values = await writeVaultValues(store, ring);
+    const rotated = await vault(['rotate', '--data-dir', dir]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(
+      rotated.stdout,
+      /may remain in unused space inside the pages of behalf\.db until it is compacted: `behalf vault rotate --rewrap-only --compact`/,
+    );
+    const compacted = await vault(['rotate', '--data-dir', dir, '--rewrap-only', '--compact', '--json']);
+    assert.equal(compacted.code, 0, compacted.stderr);
+    const result = JSON.parse(compacted.stdout) as { compacted: boolean; writeAheadLogEmptied: boolean };
+    assert.equal(result.compacted, true);
+    assert.equal(result.writeAheadLogEmptied, true);
+    const file = readFileSync(join(dir, 'behalf.db')).toString('latin1');
+    assert.equal(file.split('env1.1.').length - 1, 0, 'no envelope under version 1 in the file');
+    assert.ok(file.includes('env1.2.'), 'the values themselves, under version 2');
+    const onlyNew = createMasterKeyRing(
+      parseMasterKeys(readFileSync(join(dir, 'master.key'), 'utf8')).filter((v) => v.version === 2),
+    );
+    assert.deepEqual(await values.read(onlyNew), values.expected);
+    await store.close();
+  });
+
   it('exits 1 and keeps every version when a value cannot be re-wrapped', async () => {
     const dir = dataDir();
     const store = openStore(dir);

@@ -28,6 +28,8 @@ export interface OpenedData {
   readonly logger: Logger;
   /** SQLite only: empties the write-ahead log, which still holds pages as they were before re-wrapping. */
   readonly dropOldPageImages?: () => Promise<boolean>;
+  /** SQLite only: rewrites the file (VACUUM) and empties the log; see `SqliteFileUpkeep.compact`. */
+  readonly compact?: () => Promise<boolean>;
   keyRing(): MasterKeyRing;
 }
 
@@ -51,7 +53,12 @@ export async function openData(flags: DataFlags): Promise<OpenedData> {
       store: await openPostgresStore({ connectionString: config.databaseUrl, clock: systemClock }),
     };
   const sqlite = openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock: systemClock });
-  return { ...common, store: sqlite, dropOldPageImages: () => sqlite.checkpointAndTruncateLog() };
+  return {
+    ...common,
+    store: sqlite,
+    dropOldPageImages: () => sqlite.checkpointAndTruncateLog(),
+    compact: () => sqlite.compact(),
+  };
 }
 
 /** Where a data command writes and how it exits: the process's, or a test's. */
@@ -109,11 +116,21 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
       '--rewrap-only',
       'add no version: re-wrap under the current one (the master key comes from configuration and already has it)',
     )
+    .option(
+      '--compact',
+      'then rewrite the SQLite file (VACUUM) so that no copy of a value as it was stays in unused space of its ' +
+        "pages; a running Behalf's writes wait while it runs (see docs/connections.md)",
+    )
     .option('--json', 'machine-readable output')
-    .action(async (flags: DataFlags & { rewrapOnly?: boolean }) =>
+    .action(async (flags: DataFlags & { rewrapOnly?: boolean; compact?: boolean }) =>
       runDataCommand(async () => {
         const data = await openData(flags);
         try {
+          if (flags.compact && !data.compact)
+            throw new ConfigError([
+              '--compact rewrites the embedded SQLite file; on PostgreSQL run `VACUUM FULL records` in a ' +
+                'maintenance window after the rotation (it locks the table while it rewrites it)',
+            ]);
           if (!flags.rewrapOnly) {
             if (data.masterKeyFromConfig)
               throw new ConfigError([
@@ -125,9 +142,14 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
           const ring = data.keyRing();
           const result = await rotateVault({ store: data.store, envelope: createEnvelope(ring) });
           // Re-wrapped values replace the old ones in the file (zeroed: secure_delete), but the
-          // write-ahead log still holds the pages as they were, old envelopes included.
-          const logEmptied =
-            result.remaining === 0 && data.dropOldPageImages ? await data.dropOldPageImages() : undefined;
+          // write-ahead log still holds the pages as they were, old envelopes included, and rows that
+          // SQLite moved between pages left copies behind that only a compaction removes.
+          const emptyLog = flags.compact
+            ? data.compact
+            : result.remaining === 0
+              ? data.dropOldPageImages
+              : undefined;
+          const logEmptied = emptyLog ? await emptyLog() : undefined;
           const older = ring.versions.filter((v) => v !== ring.currentVersion);
           const removable = result.remaining === 0 ? older : [];
           const where = data.masterKeyFromConfig
@@ -148,6 +170,11 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
             (logEmptied === false
               ? '\nAnother process kept the write-ahead log (behalf.db-wal) from being emptied, so it may ' +
                 'still hold values as they were before: run this command again with --rewrap-only later.'
+              : '') +
+            (data.compact && !flags.compact && result.remaining === 0
+              ? '\nCopies of values as they were may remain in unused space inside the pages of behalf.db ' +
+                'until it is compacted: `behalf vault rotate --rewrap-only --compact` (a running ' +
+                "Behalf's writes wait while it runs; see docs/connections.md)."
               : '');
           printer(flags.json, io.out).message(text, {
             masterKeyVersion: ring.currentVersion,
@@ -155,6 +182,7 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
             ...result,
             removableVersions: removable,
             ...(logEmptied !== undefined ? { writeAheadLogEmptied: logEmptied } : {}),
+            ...(data.compact ? { compacted: Boolean(flags.compact) } : {}),
           });
           if (result.remaining > 0) io.exit(1);
         } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -74,5 +74,64 @@ describe('sqlite shared by two processes', () => {
     assert.equal(rows.length, 500);
     assert.ok(rows.every((r) => r.data.n === 1));
     await seed.close();
+  });
+});
+
+/** How many times `marker` occurs in the raw bytes of the database file and its write-ahead log. */
+function copiesOnDisk(file: string, marker: string): number {
+  return [file, `${file}-wal`]
+    .map((path) => (existsSync(path) ? readFileSync(path).toString('latin1').split(marker).length - 1 : 0))
+    .reduce((a, b) => a + b, 0);
+}
+
+describe('sqlite file upkeep', () => {
+  it('compact leaves no copy of a replaced value in the file, where zeroing freed space leaves some', async () => {
+    const file = join(dir, 'upkeep.db');
+    const store = openSqliteStore({ filename: file });
+    const kind = (i: number) => `k${i % 5}`;
+    // Values of varied sizes, updated and deleted in turn, so rows move between pages as pages fill.
+    const value = (era: string, i: number, round: number) => ({
+      secret: `${era}-value.${'x'.repeat(50 + ((i * 53 + round * 17) % 1500))}`,
+    });
+    const versions = new Map<number, number>();
+    const put = async (i: number, data: { secret: string }) => {
+      const known = versions.get(i);
+      const record =
+        known === undefined
+          ? await store.insert({ kind: kind(i), id: `id${i}`, partition: '', data })
+          : await store.update(kind(i), `id${i}`, known, data);
+      assert.ok(record, `id${i} written`);
+      versions.set(i, record.version);
+    };
+    const everyRow = async () =>
+      (
+        await Promise.all(
+          [0, 1, 2, 3, 4].map((k) => store.list<{ secret: string }>(`k${k}`, { limit: 1000 })),
+        )
+      ).flat();
+
+    for (let i = 0; i < 400; i++) await put(i, value('old', i, 0));
+    for (let round = 1; round <= 3; round++)
+      for (let i = 0; i < 400; i += 3) await put(i, value('old', i, round));
+    for (let i = 0; i < 400; i += 7) {
+      await store.delete(kind(i), `id${i}`);
+      versions.delete(i);
+    }
+    // What a rotation does: every remaining value replaced, then the log emptied.
+    for (const i of [...versions.keys()]) await put(i, value('new', i, 9));
+    assert.equal(await store.checkpointAndTruncateLog(), true);
+    const rows = await everyRow();
+    assert.equal(rows.length, versions.size);
+    assert.ok(
+      rows.every((row) => row.data.secret.startsWith('new-')),
+      'every row holds its new value',
+    );
+    // The precondition: the file still holds copies no row refers to (in the unused middle of pages).
+    assert.ok(copiesOnDisk(file, 'old-value.') > 0, 'SQLite left copies of moved rows behind');
+
+    assert.equal(await store.compact(), true);
+    assert.equal(copiesOnDisk(file, 'old-value.'), 0);
+    assert.deepEqual(await everyRow(), rows, 'compacting changes no row');
+    await store.close();
   });
 });
