@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
+import pg from 'pg';
 import { systemClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createEnvelope } from '../../crypto/envelope.ts';
 import { createMasterKeyRing, loadMasterKeyRing, parseMasterKeys } from '../../crypto/master-key.ts';
+import { openPostgresStore } from '../../storage/adapters/postgres.ts';
 import { openSqliteStore } from '../../storage/adapters/sqlite.ts';
+import { testDatabaseUrl, uniqueSchema } from '../../../test/support/postgres.ts';
 import { writeVaultValues } from '../../../test/support/vault-values.ts';
 import { registerVaultCommand } from './vault.ts';
 
@@ -120,7 +123,7 @@ describe('behalf vault rotate', () => {
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(
       rotated.stdout,
-      /may remain in unused space inside the pages of behalf\.db until it is compacted: `behalf vault rotate --rewrap-only --compact`/,
+      /may remain in unused space inside the pages of behalf\.db until the database is compacted: `behalf vault rotate --rewrap-only --compact`/,
     );
     const compacted = await vault(['rotate', '--data-dir', dir, '--rewrap-only', '--compact', '--json']);
     assert.equal(compacted.code, 0, compacted.stderr);
@@ -135,6 +138,62 @@ describe('behalf vault rotate', () => {
     );
     assert.deepEqual(await values.read(onlyNew), values.expected);
     await store.close();
+  });
+
+  it('on PostgreSQL, says old row versions may hold copies, and --compact rewrites the records table', async () => {
+    // A database of its own: the command works on the default schema, as Behalf does.
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    const name = uniqueSchema('vault_cli');
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(testDatabaseUrl());
+    url.pathname = `/${name}`;
+    const databaseUrl = url.toString();
+    try {
+      const dir = dataDir();
+      const store = await openPostgresStore({ connectionString: databaseUrl });
+      const ring = loadMasterKeyRing({ masterKey: undefined, dataDir: dir, logger: silentLogger });
+      const values = await writeVaultValues(store, ring);
+      const probe = new pg.Client({ connectionString: databaseUrl });
+      await probe.connect();
+      const fileOfTable = async () =>
+        (await probe.query<{ node: string }>("SELECT pg_relation_filenode('records') AS node")).rows[0]!.node;
+      const before = await fileOfTable();
+
+      const rotated = await vault(['rotate', '--data-dir', dir, '--database-url', databaseUrl]);
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match(
+        rotated.stdout,
+        /may remain in old row versions of the records table until the database is compacted/,
+      );
+      assert.match(rotated.stdout, /VACUUM FULL records/);
+      assert.equal(await fileOfTable(), before, 'no rewrite without --compact');
+
+      const compacted = await vault([
+        'rotate',
+        '--data-dir',
+        dir,
+        '--database-url',
+        databaseUrl,
+        '--rewrap-only',
+        '--compact',
+        '--json',
+      ]);
+      assert.equal(compacted.code, 0, compacted.stderr);
+      const result = JSON.parse(compacted.stdout) as { compacted: boolean; writeAheadLogEmptied?: boolean };
+      assert.equal(result.compacted, true);
+      assert.equal(result.writeAheadLogEmptied, undefined, 'PostgreSQL has no log of ours to empty');
+      assert.notEqual(await fileOfTable(), before, 'VACUUM FULL wrote the table anew');
+      const onlyNew = createMasterKeyRing(
+        parseMasterKeys(readFileSync(join(dir, 'master.key'), 'utf8')).filter((v) => v.version === 2),
+      );
+      assert.deepEqual(await values.read(onlyNew), values.expected);
+      await probe.end();
+      await store.close();
+    } finally {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 
   it('exits 1 and keeps every version when a value cannot be re-wrapped', async () => {

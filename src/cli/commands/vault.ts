@@ -26,11 +26,22 @@ export interface OpenedData {
   readonly dataDir: string;
   readonly masterKeyFromConfig: boolean;
   readonly logger: Logger;
-  /** SQLite only: empties the write-ahead log, which still holds pages as they were before re-wrapping. */
-  readonly dropOldPageImages?: () => Promise<boolean>;
-  /** SQLite only: rewrites the file (VACUUM) and empties the log; see `SqliteFileUpkeep.compact`. */
-  readonly compact?: () => Promise<boolean>;
+  readonly upkeep: StoreUpkeep;
   keyRing(): MasterKeyRing;
+}
+
+/**
+ * Re-wrapping replaces each value in its row; the database keeps copies of values as they were
+ * elsewhere (docs/connections.md, "Copies of old values on disk"). This is how to drop them.
+ */
+export interface StoreUpkeep {
+  /** Where such copies stay until the database is compacted, and what compacting costs. */
+  readonly leftovers: string;
+  readonly whileCompacting: string;
+  /** SQLite: empties the write-ahead log, which holds pages as they were. False if kept from completing. */
+  afterRewrap?(): Promise<boolean>;
+  /** Rewrites the database's storage (and empties the log, as above, where there is one). */
+  compact(): Promise<boolean | undefined>;
 }
 
 /** The store and master key ring Behalf itself would open with the same configuration. */
@@ -47,17 +58,28 @@ export async function openData(flags: DataFlags): Promise<OpenedData> {
     masterKeyFromConfig: Boolean(config.masterKey),
     keyRing: () => loadMasterKeyRing({ masterKey: config.masterKey, dataDir, logger }),
   };
-  if (config.databaseUrl)
+  if (config.databaseUrl) {
+    const postgres = await openPostgresStore({ connectionString: config.databaseUrl, clock: systemClock });
     return {
       ...common,
-      store: await openPostgresStore({ connectionString: config.databaseUrl, clock: systemClock }),
+      store: postgres,
+      upkeep: {
+        leftovers: 'in old row versions of the records table',
+        whileCompacting: "VACUUM FULL records: every node's use of the store waits while it runs",
+        compact: async () => void (await postgres.compact()),
+      },
     };
+  }
   const sqlite = openSqliteStore({ filename: join(dataDir, 'behalf.db'), clock: systemClock });
   return {
     ...common,
     store: sqlite,
-    dropOldPageImages: () => sqlite.checkpointAndTruncateLog(),
-    compact: () => sqlite.compact(),
+    upkeep: {
+      leftovers: 'in unused space inside the pages of behalf.db',
+      whileCompacting: "VACUUM: a running Behalf's writes wait while it runs",
+      afterRewrap: () => sqlite.checkpointAndTruncateLog(),
+      compact: () => sqlite.compact(),
+    },
   };
 }
 
@@ -118,19 +140,15 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
     )
     .option(
       '--compact',
-      'then rewrite the SQLite file (VACUUM) so that no copy of a value as it was stays in unused space of its ' +
-        "pages; a running Behalf's writes wait while it runs (see docs/connections.md)",
+      'then rewrite the database so that no copy of a value as it was stays in it (SQLite: VACUUM; ' +
+        "PostgreSQL: VACUUM FULL records); a running Behalf's use of the store waits while it runs " +
+        '(see docs/connections.md)',
     )
     .option('--json', 'machine-readable output')
     .action(async (flags: DataFlags & { rewrapOnly?: boolean; compact?: boolean }) =>
       runDataCommand(async () => {
         const data = await openData(flags);
         try {
-          if (flags.compact && !data.compact)
-            throw new ConfigError([
-              '--compact rewrites the embedded SQLite file; on PostgreSQL run `VACUUM FULL records` in a ' +
-                'maintenance window after the rotation (it locks the table while it rewrites it)',
-            ]);
           if (!flags.rewrapOnly) {
             if (data.masterKeyFromConfig)
               throw new ConfigError([
@@ -141,15 +159,12 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
           }
           const ring = data.keyRing();
           const result = await rotateVault({ store: data.store, envelope: createEnvelope(ring) });
-          // Re-wrapped values replace the old ones in the file (zeroed: secure_delete), but the
-          // write-ahead log still holds the pages as they were, old envelopes included, and rows that
-          // SQLite moved between pages left copies behind that only a compaction removes.
-          const emptyLog = flags.compact
-            ? data.compact
+          const { upkeep } = data;
+          const logEmptied = flags.compact
+            ? await upkeep.compact()
             : result.remaining === 0
-              ? data.dropOldPageImages
+              ? await upkeep.afterRewrap?.()
               : undefined;
-          const logEmptied = emptyLog ? await emptyLog() : undefined;
           const older = ring.versions.filter((v) => v !== ring.currentVersion);
           const removable = result.remaining === 0 ? older : [];
           const where = data.masterKeyFromConfig
@@ -171,10 +186,10 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
               ? '\nAnother process kept the write-ahead log (behalf.db-wal) from being emptied, so it may ' +
                 'still hold values as they were before: run this command again with --rewrap-only later.'
               : '') +
-            (data.compact && !flags.compact && result.remaining === 0
-              ? '\nCopies of values as they were may remain in unused space inside the pages of behalf.db ' +
-                'until it is compacted: `behalf vault rotate --rewrap-only --compact` (a running ' +
-                "Behalf's writes wait while it runs; see docs/connections.md)."
+            (!flags.compact && result.remaining === 0
+              ? `\nCopies of values as they were may remain ${upkeep.leftovers} until the database is ` +
+                `compacted: \`behalf vault rotate --rewrap-only --compact\` (${upkeep.whileCompacting}; see ` +
+                'docs/connections.md).'
               : '');
           printer(flags.json, io.out).message(text, {
             masterKeyVersion: ring.currentVersion,
@@ -182,7 +197,7 @@ export function registerVaultCommand(program: Command, io: CommandIo = processIo
             ...result,
             removableVersions: removable,
             ...(logEmptied !== undefined ? { writeAheadLogEmptied: logEmptied } : {}),
-            ...(data.compact ? { compacted: Boolean(flags.compact) } : {}),
+            compacted: Boolean(flags.compact),
           });
           if (result.remaining > 0) io.exit(1);
         } finally {

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
 import { manualClock } from '../../core/clock.ts';
 import { storeSuite } from '../store.suite.ts';
 import { openPostgresStore } from './postgres.ts';
@@ -17,3 +20,50 @@ storeSuite(
   },
   manualClock,
 );
+
+describe('postgres table upkeep', () => {
+  it('compact leaves no row version holding a replaced value in the records table', async () => {
+    const schema = uniqueSchema('upkeep');
+    const store = await openPostgresStore({ connectionString: testDatabaseUrl(), schema, poolSize: 2 });
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    // pageinspect reads the table's pages as they are on disk, dead row versions included.
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pageinspect');
+    const copiesInPages = async (marker: string) => {
+      const table = `${schema}.records`;
+      const { rows } = await admin.query<{ blocks: string }>(
+        "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int AS blocks",
+        [table],
+      );
+      let copies = 0;
+      for (let block = 0; block < Number(rows[0]!.blocks); block++) {
+        const page = await admin.query<{ page: Buffer }>('SELECT get_raw_page($1, $2) AS page', [
+          table,
+          block,
+        ]);
+        copies += page.rows[0]!.page.toString('latin1').split(marker).length - 1;
+      }
+      return copies;
+    };
+
+    const written = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.insert({ kind: 'k', id: `id${i}`, partition: '', data: { secret: `old-value.${i}` } }),
+      ),
+    );
+    for (const record of written)
+      await store.update('k', record.id, record.version, { secret: `new-value.${record.id}` });
+    const rows = await store.list<{ secret: string }>('k', { limit: 100 });
+    assert.ok(rows.every((row) => row.data.secret.startsWith('new-value.')));
+    // The precondition: the table's pages still hold the replaced values, in dead row versions.
+    assert.ok((await copiesInPages('old-value.')) > 0, 'updates left the old row versions behind');
+
+    await store.compact();
+    assert.equal(await copiesInPages('old-value.'), 0);
+    assert.equal(await copiesInPages('new-value.'), 50, 'the live rows, once each');
+    assert.deepEqual(await store.list('k', { limit: 100 }), rows, 'compacting changes no row');
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    await store.close();
+  });
+});

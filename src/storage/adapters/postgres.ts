@@ -30,6 +30,16 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
 }
 
+/** What only the PostgreSQL adapter offers: see `openPostgresStore`. */
+export interface PostgresTableUpkeep {
+  /**
+   * Rewrites the records table (VACUUM FULL), so the row versions an update or a delete left behind,
+   * values as they were included, are no longer in its files. It holds an exclusive lock on the table
+   * while it runs: every node's reads and writes of the store wait for it.
+   */
+  compact(): Promise<void>;
+}
+
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 // Stable across nodes: every Behalf process takes the same advisory lock to migrate.
@@ -42,7 +52,9 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * client; unique keys are enforced by the primary key of unique_keys, so two nodes racing for the same
  * identifier URI get exactly one winner.
  */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<ListableRecordStore> {
+export async function openPostgresStore(
+  options: PostgresStoreOptions,
+): Promise<ListableRecordStore & PostgresTableUpkeep> {
   const clock = options.clock ?? systemClock;
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
@@ -263,6 +275,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           [clock.now()],
         )
       ).rows.map((row) => row.kind),
+    compact: async () => void (await pool.query('VACUUM FULL records')),
   };
 }
 
