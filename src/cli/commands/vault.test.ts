@@ -55,6 +55,8 @@ describe('behalf vault rotate', () => {
       remaining: number;
       removableVersions: number[];
       gatewaySecrets: number;
+      writeAheadLogEmptied: boolean;
+      compacted: boolean;
     };
     assert.equal(result.masterKeyVersion, 2);
     assert.equal(result.addedVersion, true);
@@ -63,6 +65,8 @@ describe('behalf vault rotate', () => {
     assert.equal(result.remaining, 0);
     assert.deepEqual(result.removableVersions, [1]);
     assert.equal(result.gatewaySecrets, 1);
+    assert.equal(result.writeAheadLogEmptied, true);
+    assert.equal(result.compacted, false);
     assert.doesNotMatch(rotated.stdout, /env1\./, 'no value is printed');
 
     const versions = parseMasterKeys(readFileSync(join(dir, 'master.key'), 'utf8'));
@@ -149,12 +153,12 @@ describe('behalf vault rotate', () => {
     const url = new URL(testDatabaseUrl());
     url.pathname = `/${name}`;
     const databaseUrl = url.toString();
+    const store = await openPostgresStore({ connectionString: databaseUrl });
+    const probe = new pg.Client({ connectionString: databaseUrl });
     try {
       const dir = dataDir();
-      const store = await openPostgresStore({ connectionString: databaseUrl });
       const ring = loadMasterKeyRing({ masterKey: undefined, dataDir: dir, logger: silentLogger });
       const values = await writeVaultValues(store, ring);
-      const probe = new pg.Client({ connectionString: databaseUrl });
       await probe.connect();
       const fileOfTable = async () =>
         (await probe.query<{ node: string }>("SELECT pg_relation_filenode('records') AS node")).rows[0]!.node;
@@ -188,9 +192,9 @@ describe('behalf vault rotate', () => {
         parseMasterKeys(readFileSync(join(dir, 'master.key'), 'utf8')).filter((v) => v.version === 2),
       );
       assert.deepEqual(await values.read(onlyNew), values.expected);
-      await probe.end();
-      await store.close();
     } finally {
+      await probe.end().catch(() => undefined);
+      await store.close();
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
       await admin.end();
     }
