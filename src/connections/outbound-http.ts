@@ -131,7 +131,7 @@ export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundH
         bodyTimeout: timeout,
       });
     } catch (error) {
-      throw new UpstreamError(isTimeout(error) ? 'timeout' : 'unreachable', url.host, { cause: error });
+      throw transportFailure(error, url.host);
     }
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
@@ -145,7 +145,7 @@ export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundH
         const body = Buffer.from(await response.body.arrayBuffer());
         return { status: response.statusCode, headers: response.headers, body };
       } catch (error) {
-        throw new UpstreamError(isTimeout(error) ? 'timeout' : 'unreachable', url.host, { cause: error });
+        throw transportFailure(error, url.host);
       }
     }
     const chunks: Buffer[] = [];
@@ -161,7 +161,7 @@ export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundH
       }
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError(isTimeout(error) ? 'timeout' : 'unreachable', url.host, { cause: error });
+      throw transportFailure(error, url.host);
     }
     return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
   };
@@ -185,6 +185,11 @@ export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundH
       pools.clear();
     },
   };
+}
+
+/** A failed connection or read: the upstream took too long, or could not be reached. */
+function transportFailure(error: unknown, host: string): UpstreamError {
+  return new UpstreamError(isTimeout(error) ? 'timeout' : 'unreachable', host, { cause: error });
 }
 
 function isTimeout(error: unknown): boolean {
