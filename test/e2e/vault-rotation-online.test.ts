@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -10,6 +10,7 @@ import type { Behalf } from '../../src/main.ts';
 import { startBehalf } from '../../src/main.ts';
 import { runBehalfCli } from '../support/behalf-cli.ts';
 import { startGatewayDemo } from '../support/gateway-demo.ts';
+import { copiesInSqliteFiles } from '../support/raw-copies.ts';
 import type { GatewayDemo } from '../support/gateway-demo.ts';
 
 /**
@@ -45,20 +46,6 @@ async function aliceReadsMail(): Promise<void> {
   const result = await env.call('POST', `/apim/${connectorId}/default/GetEmails`, alice, UNREAD);
   assert.equal(result.status, 200, result.text);
   assert.ok((result.body.value as unknown[]).length > 0);
-}
-
-/**
- * Envelopes under `version` anywhere in the bytes of the database and its write-ahead log: the rows,
- * but also free space and older page images, from which a copy of the file would still yield them.
- */
-function bytesUnder(version: number): Record<string, number> {
-  const found: Record<string, number> = {};
-  for (const file of ['behalf.db', 'behalf.db-wal']) {
-    const path = join(env.dataDir, file);
-    const text = existsSync(path) ? readFileSync(path).toString('latin1') : '';
-    found[file] = text.split(`env1.${version}.`).length - 1;
-  }
-  return found;
 }
 
 /** Rows of the database file holding a value wrapped under `version`, by kind. */
@@ -129,8 +116,8 @@ describe('behalf vault rotate while Behalf runs', () => {
     assert.equal(result.compacted, true);
     assert.equal(result.writeAheadLogEmptied, true);
     assert.deepEqual(
-      bytesUnder(1),
-      { 'behalf.db': 0, 'behalf.db-wal': 0 },
+      copiesInSqliteFiles(join(env.dataDir, 'behalf.db'), 'env1.1.'),
+      { database: 0, log: 0 },
       'no copy of a version 1 value is left in free space or in the write-ahead log',
     );
 

@@ -5,6 +5,7 @@ import { manualClock } from '../../core/clock.ts';
 import { storeSuite } from '../store.suite.ts';
 import { openPostgresStore } from './postgres.ts';
 import { testDatabaseUrl, uniqueSchema } from '../../../test/support/postgres.ts';
+import { copiesIn } from '../../../test/support/raw-copies.ts';
 
 // Not optional: CI starts PostgreSQL, and a missing server fails this suite rather than skipping it.
 storeSuite(
@@ -41,7 +42,7 @@ describe('postgres table upkeep', () => {
           table,
           block,
         ]);
-        copies += page.rows[0]!.page.toString('latin1').split(marker).length - 1;
+        copies += copiesIn(page.rows[0]!.page, marker);
       }
       return copies;
     };

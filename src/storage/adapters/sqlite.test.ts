@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { manualClock } from '../../core/clock.ts';
 import { storeSuite } from '../store.suite.ts';
+import { copiesInSqliteFiles } from '../../../test/support/raw-copies.ts';
 import { openSqliteStore } from './sqlite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'behalf-sqlite-'));
@@ -77,13 +78,6 @@ describe('sqlite shared by two processes', () => {
   });
 });
 
-/** How many times `marker` occurs in the raw bytes of the database file and its write-ahead log. */
-function copiesOnDisk(file: string, marker: string): number {
-  return [file, `${file}-wal`]
-    .map((path) => (existsSync(path) ? readFileSync(path).toString('latin1').split(marker).length - 1 : 0))
-    .reduce((a, b) => a + b, 0);
-}
-
 describe('sqlite file upkeep', () => {
   it('compact leaves no copy of a replaced value in the file, where zeroing freed space leaves some', async () => {
     const file = join(dir, 'upkeep.db');
@@ -127,10 +121,11 @@ describe('sqlite file upkeep', () => {
       'every row holds its new value',
     );
     // The precondition: the file still holds copies no row refers to (in the unused middle of pages).
-    assert.ok(copiesOnDisk(file, 'old-value.') > 0, 'SQLite left copies of moved rows behind');
+    const left = copiesInSqliteFiles(file, 'old-value.');
+    assert.ok(left.database + left.log > 0, 'SQLite left copies of moved rows behind');
 
     assert.equal(await store.compact(), true);
-    assert.equal(copiesOnDisk(file, 'old-value.'), 0);
+    assert.deepEqual(copiesInSqliteFiles(file, 'old-value.'), { database: 0, log: 0 });
     assert.deepEqual(await everyRow(), rows, 'compacting changes no row');
     await store.close();
   });
