@@ -10,6 +10,7 @@ import {
   parseRetryAfter,
   UpstreamError,
 } from './outbound-http.ts';
+import type { OutboundHttp, UpstreamFailure } from './outbound-http.ts';
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
   const server = createServer(handler);
@@ -23,6 +24,14 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
         server.close(() => resolve());
       }),
   };
+}
+
+/** A GET of `url` through `http` fails with an UpstreamError of this kind. */
+function failsWith(http: OutboundHttp, url: string, failure: UpstreamFailure) {
+  return assert.rejects(
+    http.request({ method: 'GET', url }),
+    (e: unknown) => e instanceof UpstreamError && e.failure === failure,
+  );
 }
 
 it('retries 429 honouring Retry-After, then succeeds', async () => {
@@ -76,14 +85,8 @@ it('refuses an oversized response, names an unreachable host, and times out', as
     // /slow: never answers
   });
   const http = createOutboundHttp({ maxResponseBytes: 1024, timeoutMs: 200 });
-  await assert.rejects(
-    http.request({ method: 'GET', url: upstream.url + '/big' }),
-    (e: unknown) => e instanceof UpstreamError && e.failure === 'too-large',
-  );
-  await assert.rejects(
-    http.request({ method: 'GET', url: upstream.url + '/chunked' }),
-    (e: unknown) => e instanceof UpstreamError && e.failure === 'too-large',
-  );
+  await failsWith(http, upstream.url + '/big', 'too-large');
+  await failsWith(http, upstream.url + '/chunked', 'too-large');
   await assert.rejects(
     http.request({ method: 'GET', url: upstream.url + '/slow' }),
     (e: unknown) => e instanceof UpstreamError && e.failure === 'timeout' && e.host.startsWith('127.0.0.1:'),
@@ -107,14 +110,8 @@ it('reads a body of declared length whole; one that stalls times out, one cut sh
   const http = createOutboundHttp({ maxResponseBytes: 1024, timeoutMs: 300 });
   const whole = await http.request({ method: 'GET', url: upstream.url + '/whole' });
   assert.deepEqual(whole.body, Buffer.alloc(1000, 7));
-  await assert.rejects(
-    http.request({ method: 'GET', url: upstream.url + '/stall' }),
-    (e: unknown) => e instanceof UpstreamError && e.failure === 'timeout',
-  );
-  await assert.rejects(
-    http.request({ method: 'GET', url: upstream.url + '/short' }),
-    (e: unknown) => e instanceof UpstreamError && e.failure === 'unreachable',
-  );
+  await failsWith(http, upstream.url + '/stall', 'timeout');
+  await failsWith(http, upstream.url + '/short', 'unreachable');
   await http.close();
   await upstream.close();
 });
